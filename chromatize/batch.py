@@ -1,0 +1,107 @@
+"""Colorizing many files: where each output goes, and a run that reports bad files and goes on."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+from .images import ImageError, find_images, open_image, output_format, save_atomic
+from .inference import Colorizer
+
+log = logging.getLogger(__name__)
+SUFFIX = "_color"
+
+
+@dataclass
+class Job:
+    source: Path
+    target: Path
+
+
+@dataclass
+class BatchReport:
+    done: list[Path] = field(default_factory=list)
+    failed: list[tuple[Path, str]] = field(default_factory=list)
+
+
+def plan_jobs(inputs: list[str | Path], out_dir: str | Path | None = None, *,
+              fmt: str | None = None) -> tuple[list[Job], list[tuple[Path, str]]]:
+    """Map input files and folders (recursive) to output paths.
+
+    Without out_dir, or when out_dir is the input's own folder, outputs get the `_color` suffix
+    beside the input. Folder structure is kept under out_dir. An output never replaces an input.
+    Returns the jobs and the inputs that could not be planned, each with its one-line problem.
+    """
+    jobs, problems = [], []
+    for raw in inputs:
+        root = Path(raw)
+        try:
+            files = find_images(root)
+        except ImageError as err:
+            problems.append((root, str(err)))
+            continue
+        for path in files:
+            if root.is_dir() and out_dir is None and path.stem.endswith(SUFFIX):
+                continue                                        # an earlier run's output
+            relative = path.relative_to(root) if root.is_dir() else Path(path.name)
+            jobs.append(Job(path, _target(path, relative, out_dir, fmt)))
+    sources = {job.source.resolve() for job in jobs}
+    for job in jobs:
+        if job.target.resolve() in sources:
+            job.target = job.target.with_name(job.target.stem + SUFFIX + job.target.suffix)
+    return jobs, problems
+
+
+def _target(path: Path, relative: Path, out_dir, fmt: str | None) -> Path:
+    suffix = f".{fmt.lower().lstrip('.')}" if fmt else path.suffix
+    if out_dir is None or Path(out_dir).resolve() == path.parent.resolve():
+        return path.with_name(path.stem + SUFFIX + suffix)
+    return (Path(out_dir) / relative).with_suffix(suffix)
+
+
+def run_jobs(colorizer: Colorizer, jobs: list[Job], *, progress: bool = True) -> BatchReport:
+    """Colorize every job, `colorizer.batch_size` files at a time; a bad file is reported and skipped."""
+    report = BatchReport()
+    bar = tqdm(total=len(jobs), unit="img", desc="colorizing", disable=not progress, dynamic_ncols=True)
+    for start in range(0, len(jobs), colorizer.batch_size):
+        chunk = jobs[start:start + colorizer.batch_size]
+        loaded = []
+        for job in chunk:
+            try:
+                output_format(job.target)
+                loaded.append((job, open_image(job.source)))
+            except ImageError as err:
+                _fail(report, job, str(err))
+        for (job, _), result in zip(loaded, _colorize_chunk(colorizer, loaded, report)):
+            if result is None:
+                continue
+            try:
+                save_atomic(result, job.target)
+                report.done.append(job.target)
+            except (OSError, ValueError) as err:
+                _fail(report, job, f"{job.target}: cannot write ({err})")
+        bar.update(len(chunk))
+    bar.close()
+    return report
+
+
+def _colorize_chunk(colorizer: Colorizer, loaded: list, report: BatchReport) -> list:
+    """Results aligned with `loaded` ((job, image) pairs); None where an image failed."""
+    try:
+        return colorizer.colorize_batch([img for _, img in loaded])
+    except (ValueError, RuntimeError):
+        results = []                                  # find the one image that fails, keep the others
+        for (job, img) in loaded:
+            try:
+                results.append(colorizer.colorize(img))
+            except (ValueError, RuntimeError) as err:
+                _fail(report, job, f"{job.source}: cannot colorize ({err})")
+                results.append(None)
+        return results
+
+
+def _fail(report: BatchReport, job: Job, message: str) -> None:
+    report.failed.append((job.source, message))
+    tqdm.write(f"chromatize: error: {message}")

@@ -1,0 +1,187 @@
+"""The `chromatize` command: thin argument handling over the package's modules."""
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import logging
+import sys
+from pathlib import Path
+
+from .config import PRESETS, build_config
+from .inference import DEFAULT_SIZE
+
+log = logging.getLogger("chromatize")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if not args.quiet else logging.WARNING,
+                        format="%(levelname)s: %(message)s")
+    try:
+        return args.run(args)
+    except (ValueError, FileNotFoundError, FloatingPointError) as err:
+        print(f"chromatize: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("chromatize: interrupted", file=sys.stderr)
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="chromatize", description="Colorize black-and-white photos with CNNs.")
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-q", "--quiet", action="store_true", help="no progress bars, only warnings and errors")
+    sub.add_parser = functools.partial(sub.add_parser, parents=[common])
+    _add_train(sub)
+    _add_colorize(sub)
+    _add_alpha(sub)
+    _add_export(sub)
+    sub.add_parser("models", help="list the registered architectures").set_defaults(run=_run_models)
+    return parser
+
+
+def _add_train(sub) -> None:
+    p = sub.add_parser("train", help="train a colorizer on a folder of colour photos")
+    p.add_argument("data_dir", help="folder of colour photos (searched recursively)")
+    p.add_argument("--out", required=True, help="run folder for checkpoints, history and plots")
+    p.add_argument("--preset", choices=sorted(PRESETS), help="a named recipe (flags override it)")
+    p.add_argument("--config", help="JSON file of TrainConfig values (flags override it)")
+    p.add_argument("--model", help="architecture: alpha, beta or unet")
+    p.add_argument("--model-option", action="append", default=[], metavar="KEY=VALUE",
+                   help="architecture option, e.g. extra_convs=3 or width=32 (repeatable)")
+    p.add_argument("--size", type=int, help="training crop side in pixels (multiple of 16)")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--steps-per-epoch", type=int, help="0 = one pass over the training images")
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--lr", type=float)
+    p.add_argument("--lr-schedule", choices=["constant", "cosine"])
+    p.add_argument("--optimizer", choices=["adagrad", "rmsprop", "adam", "adamw"])
+    p.add_argument("--loss", choices=["mse", "l1", "huber"], help="regression loss (classifier heads use bin cross-entropy)")
+    val = p.add_mutually_exclusive_group()
+    val.add_argument("--val-dir", help="separate folder of validation photos")
+    val.add_argument("--val-split", type=float, help="fraction of DATA_DIR held out for validation")
+    p.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
+                   help="random rotation, shear, zoom and crop (default on)")
+    p.add_argument("--flips", action=argparse.BooleanOptionalAction, default=None, help="horizontal flips (default off)")
+    p.add_argument("--patience", type=int, help="stop after N epochs without validation gain (0 = off)")
+    p.add_argument("--sample-every", type=int, help="write a validation sample grid every N epochs")
+    p.add_argument("--max-images", type=int, help="use at most N images (0 = all)")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    p.set_defaults(run=_run_train)
+
+
+_TRAIN_FLAGS = ("model", "size", "epochs", "steps_per_epoch", "batch_size", "lr", "lr_schedule", "optimizer",
+                "loss", "val_dir", "val_split", "augment", "flips", "patience", "sample_every", "max_images",
+                "seed", "device")
+
+
+def _run_train(args) -> int:
+    from .recipe import train_run
+
+    overrides = {k: getattr(args, k) for k in _TRAIN_FLAGS if getattr(args, k) is not None}
+    if args.model_option:
+        overrides["model_kwargs"] = dict(_parse_option(o) for o in args.model_option)
+    run_dir = Path(args.out)
+    if args.resume:
+        cfg = build_config(config_file=str(run_dir / "config.json"), overrides=overrides)
+    else:
+        cfg = build_config(preset=args.preset, config_file=args.config, overrides=overrides)
+    state = train_run(args.data_dir, run_dir, cfg, resume=args.resume, progress=not args.quiet)
+    print(f"trained {state.epoch} epochs ({state.step} steps); best val loss {state.best_val:.4f}; "
+          f"model: {run_dir / 'model.safetensors'}")
+    return 0
+
+
+def _add_colorize(sub) -> None:
+    p = sub.add_parser("colorize", help="colorize image files and folders")
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or folders (searched recursively)")
+    p.add_argument("-o", "--out-dir", help="output folder (default: beside each input, name + _color)")
+    p.add_argument("--model", default="default", help="'default', a .safetensors file, a .pt checkpoint or a run folder")
+    p.add_argument("--size", type=int, default=DEFAULT_SIZE, help="long side the model sees (default %(default)s)")
+    p.add_argument("--format", help="output format by extension: png, jpg, webp, tif, bmp (default: the input's)")
+    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.set_defaults(run=_run_colorize)
+
+
+def _run_colorize(args) -> int:
+    from .batch import plan_jobs, run_jobs
+    from .inference import load
+
+    jobs, problems = plan_jobs(args.inputs, args.out_dir, fmt=args.format)
+    for _, message in problems:
+        print(f"chromatize: error: {message}", file=sys.stderr)
+    colorizer = load(args.model, size=args.size, device=args.device, batch_size=args.batch_size)
+    report = run_jobs(colorizer, jobs, progress=not args.quiet)
+    failed = len(report.failed) + len(problems)
+    where = args.out_dir or "beside the inputs (suffix _color)"
+    print(f"colorized {len(report.done)} image(s) into {where}; {failed} failed")
+    return 1 if failed else 0
+
+
+def _add_alpha(sub) -> None:
+    p = sub.add_parser("alpha", help="fit the tiny alpha net to one image and colorize it")
+    p.add_argument("image")
+    p.add_argument("--out", required=True, help="folder for the colorization, loss curve and history")
+    p.add_argument("--steps", type=int, default=1000)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(run=_run_alpha)
+
+
+def _run_alpha(args) -> int:
+    from .images import open_image, save_atomic
+    from .inference import Colorizer
+    from .recipe import alpha_run
+
+    model, side = alpha_run(args.image, args.out, steps=args.steps, lr=args.lr, seed=args.seed,
+                            progress=not args.quiet)
+    result = Colorizer(model, size=side, device="cpu").colorize(open_image(args.image))
+    target = Path(args.out) / "colorized.png"
+    save_atomic(result, target)
+    print(f"fitted alpha for {args.steps} steps; wrote {target} and {Path(args.out) / 'loss.png'}")
+    return 0
+
+
+def _add_export(sub) -> None:
+    p = sub.add_parser("export", help="export a checkpoint or run folder as .safetensors + .json")
+    p.add_argument("checkpoint", help="a .pt checkpoint or a run folder")
+    p.add_argument("output", help="the .safetensors file to write (its .json config goes beside it)")
+    p.add_argument("--half", action="store_true", help="store weights as float16 (half the size)")
+    p.set_defaults(run=_run_export)
+
+
+def _run_export(args) -> int:
+    from .models import load_model, save_model
+
+    if not args.output.endswith(".safetensors"):
+        raise ValueError(f"{args.output}: the output must end in .safetensors")
+    path = save_model(load_model(args.checkpoint), args.output, half=args.half)
+    print(f"wrote {path} and {path.with_suffix('.json')}")
+    return 0
+
+
+def _run_models(args) -> int:
+    from .models import list_models
+
+    print("\n".join(list_models()))
+    return 0
+
+
+def _parse_option(text: str) -> tuple[str, object]:
+    key, sep, value = text.partition("=")
+    if not sep:
+        raise ValueError(f"--model-option needs KEY=VALUE, got {text!r}")
+    try:
+        return key, json.loads(value)
+    except json.JSONDecodeError:
+        return key, value
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,127 @@
+"""sRGB <-> CIELAB (D65) on tensors, network normalisation, and the full-resolution merge.
+
+Shapes and ranges used throughout:
+    rgb: (B, 3, H, W) float in [0, 1]
+    lab: (B, 3, H, W), L in [0, 100], a and b in about [-128, 127]
+    l_norm: (B, 1, H, W) in [-1, 1]   (network input)
+    ab_norm: (B, 2, H, W) in [-1, 1]  (network output, ab / 128)
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+AB_SCALE = 128.0
+L_MAX = 100.0
+# D65 reference white, 2 degree observer (the same as scikit-image's default).
+_WHITE = (0.95047, 1.0, 1.08883)
+_RGB_TO_XYZ = (
+    (0.412453, 0.357580, 0.180423),
+    (0.212671, 0.715160, 0.072169),
+    (0.019334, 0.119193, 0.950227),
+)
+_EPS = 216.0 / 24389.0
+_KAPPA = 24389.0 / 27.0
+
+
+def _matrix(rows, x: torch.Tensor) -> torch.Tensor:
+    return torch.tensor(rows, device=x.device, dtype=x.dtype)
+
+
+def _apply_matrix(m: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    return torch.einsum("ij,bjhw->bihw", m, x)
+
+
+def srgb_to_linear(rgb: torch.Tensor) -> torch.Tensor:
+    return torch.where(rgb > 0.04045, ((rgb + 0.055) / 1.055).clamp_min(0) ** 2.4, rgb / 12.92)
+
+
+def linear_to_srgb(lin: torch.Tensor) -> torch.Tensor:
+    lin = lin.clamp(0, 1)
+    return torch.where(lin > 0.0031308, 1.055 * lin.clamp_min(1e-12) ** (1 / 2.4) - 0.055, lin * 12.92)
+
+
+def rgb_to_lab(rgb: torch.Tensor) -> torch.Tensor:
+    """(B, 3, H, W) sRGB in [0, 1] -> (B, 3, H, W) Lab, L in [0, 100]."""
+    _check_channels(rgb, 3, "rgb")
+    xyz = _apply_matrix(_matrix(_RGB_TO_XYZ, rgb), srgb_to_linear(rgb))
+    xyz = xyz / torch.tensor(_WHITE, device=rgb.device, dtype=rgb.dtype).view(1, 3, 1, 1)
+    f = torch.where(xyz > _EPS, xyz.clamp_min(1e-12) ** (1 / 3), (_KAPPA * xyz + 16) / 116)
+    fx, fy, fz = f.unbind(1)
+    return torch.stack((116 * fy - 16, 500 * (fx - fy), 200 * (fy - fz)), dim=1)
+
+
+def lab_to_rgb(lab: torch.Tensor) -> torch.Tensor:
+    """(B, 3, H, W) Lab -> (B, 3, H, W) sRGB clipped to [0, 1]."""
+    _check_channels(lab, 3, "lab")
+    l, a, b = lab.unbind(1)
+    fy = (l + 16) / 116
+    f = torch.stack((fy + a / 500, fy, fy - b / 200), dim=1)
+    xyz = torch.where(f**3 > _EPS, f**3, (116 * f - 16) / _KAPPA)
+    xyz = xyz * torch.tensor(_WHITE, device=lab.device, dtype=lab.dtype).view(1, 3, 1, 1)
+    inverse = torch.linalg.inv(_matrix(_RGB_TO_XYZ, lab).double()).to(lab.dtype)
+    return linear_to_srgb(_apply_matrix(inverse, xyz))
+
+
+def gray_to_l(gray: torch.Tensor) -> torch.Tensor:
+    """(B, 1, H, W) grey sRGB value in [0, 1] -> L in [0, 100] (the L of the grey colour)."""
+    _check_channels(gray, 1, "gray")
+    y = srgb_to_linear(gray)
+    f = torch.where(y > _EPS, y.clamp_min(1e-12) ** (1 / 3), (_KAPPA * y + 16) / 116)
+    return 116 * f - 16
+
+
+def normalize_l(l: torch.Tensor) -> torch.Tensor:
+    """L in [0, 100] -> [-1, 1]."""
+    return l / (L_MAX / 2) - 1
+
+
+def denormalize_l(l_norm: torch.Tensor) -> torch.Tensor:
+    """[-1, 1] -> L in [0, 100]."""
+    return (l_norm + 1) * (L_MAX / 2)
+
+
+def normalize_ab(ab: torch.Tensor) -> torch.Tensor:
+    return ab / AB_SCALE
+
+
+def denormalize_ab(ab_norm: torch.Tensor) -> torch.Tensor:
+    return ab_norm * AB_SCALE
+
+
+def merge_l_ab(l_full: torch.Tensor, ab_norm_small: torch.Tensor, *, strip_rows: int = 1024) -> np.ndarray:
+    """Paste predicted colour onto the original lightness.
+
+    l_full: (1, 1, H, W) L in [0, 100] at the input's full resolution.
+    ab_norm_small: (1, 2, h, w) in [-1, 1] at model resolution, upsampled bilinearly to (H, W).
+    Returns (H, W, 3) uint8 sRGB. Lab -> RGB runs `strip_rows` rows at a time to bound memory.
+    """
+    h, w = l_full.shape[-2:]
+    ab = denormalize_ab(F.interpolate(ab_norm_small.to(l_full.dtype), size=(h, w), mode="bilinear",
+                                      align_corners=False))                     # (1, 2, H, W)
+    rgb = np.empty((h, w, 3), dtype=np.uint8)
+    for top in range(0, h, strip_rows):
+        rows = slice(top, min(top + strip_rows, h))
+        lab = torch.cat((l_full[..., rows, :], ab[..., rows, :]), dim=1)        # (1, 3, r, W)
+        strip = lab_to_rgb(lab)[0].permute(1, 2, 0)                             # (r, W, 3)
+        rgb[rows] = (strip * 255).round_().to(torch.uint8).numpy()
+    return rgb
+
+
+def _check_channels(x: torch.Tensor, channels: int, name: str) -> None:
+    if x.ndim != 4 or x.shape[1] != channels:
+        raise ValueError(f"{name} must have shape (B, {channels}, H, W), got {tuple(x.shape)}")
+
+
+def ab_bin_centers(*, step: int = 10, device=None, dtype=torch.float32) -> torch.Tensor:
+    """Centres of the ab grid cells that sRGB colours reach: (Q, 2) in ab units.
+
+    The grid has cells of `step` ab units centred on multiples of `step` (Zhang et al. 2016 use
+    10, which gives a few hundred cells in gamut). Deterministic: sampled from a 33^3 sRGB cube.
+    """
+    levels = torch.linspace(0, 1, 33, dtype=torch.float64)
+    cube = torch.stack(torch.meshgrid(levels, levels, levels, indexing="ij"), dim=0).reshape(1, 3, -1, 1)
+    ab = rgb_to_lab(cube)[0, 1:, :, 0].T                      # (N, 2)
+    cells = torch.unique(torch.round(ab / step), dim=0)       # (Q, 2) integer cell indices
+    return (cells * step).to(device=device, dtype=dtype)

@@ -1,0 +1,71 @@
+"""Every hyperparameter in one place: defaults < preset < config file < command-line flags."""
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class TrainConfig:
+    model: str = "unet"                 # registered architecture name
+    model_kwargs: dict = field(default_factory=dict)  # options passed to create_model
+    size: int = 256                     # training crop side in pixels (multiple of 16)
+    epochs: int = 30                    # passes over the training images
+    steps_per_epoch: int = 0            # optimiser steps per epoch; 0 = one pass over the data
+    batch_size: int = 16                # images per step
+    lr: float = 2e-3                    # learning rate
+    optimizer: str = "adamw"            # adagrad | rmsprop | adam | adamw
+    lr_schedule: str = "constant"       # constant | cosine (decay to 5% of lr over the whole run)
+    weight_decay: float = 1e-4          # decoupled weight decay (adamw) or L2 (others)
+    loss: str = "mse"                   # mse | l1 | huber (regression heads; classifiers use bin CE)
+    val_split: float = 0.1              # fraction of images held out when no val_dir is given
+    val_dir: str = ""                   # separate validation folder (overrides val_split)
+    augment: bool = True                # random rotation, shear, zoom and crop
+    flips: bool = False                 # horizontal flips (the report left them out on purpose)
+    rotation: float = 20.0              # max rotation in degrees
+    shear: float = 0.2                  # max shear in radians
+    zoom: float = 0.2                   # zoom range: scale in [1 - zoom, 1 + zoom]
+    seed: int = 0                       # seeds the split, batches, augmentation and weights
+    device: str = "auto"                # auto | cpu | cuda
+    patience: int = 0                   # early stopping after this many epochs without val gain; 0 = off
+    sample_every: int = 5               # write a val sample grid every N epochs
+    max_images: int = 0                 # use at most this many images (0 = all); for quick trials
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "TrainConfig":
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown config keys: {', '.join(unknown)}; valid: {', '.join(sorted(known))}")
+        return cls(**values)
+
+    def updated(self, values: dict) -> "TrainConfig":
+        return TrainConfig.from_dict({**self.to_dict(), **values})
+
+
+PRESETS: dict[str, dict] = {
+    # The report's recipe: Beta with three extra convs, Adagrad 1e-3, MSE, its augmentation, batch 15.
+    "seed-beta": dict(model="beta", model_kwargs={"extra_convs": 3}, optimizer="adagrad", lr=1e-3,
+                      loss="mse", batch_size=15, augment=True, flips=False, weight_decay=0.0),
+    # Our default recipe: the U-Net with bin classification, AdamW.
+    "default": dict(model="unet", model_kwargs={}, optimizer="adamw", lr=2e-3, batch_size=16,
+                    lr_schedule="cosine"),
+}
+
+
+def build_config(*, preset: str | None = None, config_file: str | None = None,
+                 overrides: dict | None = None) -> TrainConfig:
+    """Defaults, then a preset, then a JSON config file, then explicit overrides."""
+    cfg = TrainConfig()
+    if preset:
+        if preset not in PRESETS:
+            raise ValueError(f"unknown preset {preset!r}; choose one of: {', '.join(PRESETS)}")
+        cfg = cfg.updated(PRESETS[preset])
+    if config_file:
+        cfg = cfg.updated(json.loads(Path(config_file).read_text()))
+    return cfg.updated(overrides or {})

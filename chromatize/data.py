@@ -1,0 +1,122 @@
+"""Image folders -> cached Lab tensors -> augmented (L, ab) batches; the alpha run's one-image set."""
+from __future__ import annotations
+
+import logging
+import math
+import random
+from pathlib import Path
+
+import kornia.augmentation as K
+import numpy as np
+import torch
+from PIL import Image
+from tqdm import tqdm
+
+from .color import normalize_ab, normalize_l, rgb_to_lab
+from .images import ImageError, find_images, open_image, to_rgb_array
+
+log = logging.getLogger(__name__)
+CACHE_MARGIN = 1.15      # cached squares are this much larger than the crop, room for zoom and crops
+
+
+class LabCache:
+    """Every image decoded and resized once: (N, 3, S, S) float16 Lab squares in memory."""
+
+    def __init__(self, paths: list[Path], *, side: int, progress: bool = True):
+        tensors, self.paths, self.skipped = [], [], []
+        for path in tqdm(paths, desc="loading images", unit="img", disable=not progress, leave=False):
+            try:
+                tensors.append(_lab_square(open_image(path), side))
+                self.paths.append(path)
+            except ImageError as err:
+                log.warning("skipping %s", err)
+                self.skipped.append(path)
+        self.lab = torch.stack(tensors) if tensors else torch.empty(0, 3, side, side, dtype=torch.float16)
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+
+def _lab_square(img: Image.Image, side: int) -> torch.Tensor:
+    """Resize the shorter side to `side`, centre-crop a square, -> (3, side, side) float16 Lab."""
+    w, h = img.size
+    scale = side / min(w, h)
+    img = img.convert("RGB") if img.mode not in ("RGB", "L") else img
+    img = img.resize((max(side, round(w * scale)), max(side, round(h * scale))), Image.BICUBIC)
+    left, top = (img.width - side) // 2, (img.height - side) // 2
+    rgb = to_rgb_array(img.crop((left, top, left + side, top + side)))
+    rgb_t = torch.from_numpy(rgb.astype(np.float32) / 255).permute(2, 0, 1)[None]   # (1, 3, S, S)
+    return rgb_to_lab(rgb_t)[0].half()
+
+
+def split_paths(paths: list[Path], *, fraction: float, seed: int) -> tuple[list[Path], list[Path]]:
+    """Seeded random split into (train, val); val gets at least one image."""
+    if not 0 < fraction < 1:
+        raise ValueError(f"val_split must be between 0 and 1, got {fraction}")
+    order = sorted(paths)
+    random.Random(seed).shuffle(order)
+    n_val = max(1, math.floor(len(order) * fraction))
+    return sorted(order[n_val:]), sorted(order[:n_val])
+
+
+def gather_images(data_dir: str | Path, *, max_images: int = 0) -> list[Path]:
+    root = Path(data_dir)
+    if not root.is_dir():
+        raise ValueError(f"{root}: not a folder")
+    paths = find_images(root)
+    return paths[:max_images] if max_images else paths
+
+
+class Batcher:
+    """Turns a LabCache into (l_norm, ab_norm) batches of side `size`, augmented or centre-cropped.
+
+    l_norm: (B, 1, size, size) in [-1, 1]; ab_norm: (B, 2, size, size) in [-1, 1].
+    """
+
+    def __init__(self, cache: LabCache, *, size: int, augment: bool, flips: bool = False,
+                 rotation: float = 20.0, shear: float = 0.2, zoom: float = 0.2):
+        self.cache, self.size = cache, size
+        self.affine = K.AugmentationSequential(
+            K.RandomAffine(degrees=rotation, shear=math.degrees(shear), scale=(1 - zoom, 1 + zoom),
+                           padding_mode="reflection", p=1.0),
+            K.RandomCrop((size, size))) if augment else None
+        self.flip = K.RandomHorizontalFlip() if flips else None
+
+    def batch(self, indices: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        lab = self.cache.lab[indices].float()                          # (B, 3, S, S)
+        lab = self.affine(lab) if self.affine else _center_crop(lab, self.size)   # (B, 3, size, size)
+        if self.flip:
+            lab = self.flip(lab)
+        return normalize_l(lab[:, :1]), normalize_ab(lab[:, 1:])
+
+    def epoch_batches(self, batch_size: int, steps: int, generator: torch.Generator):
+        """Yield `steps` index batches, reshuffling whenever the data runs out."""
+        order = torch.empty(0, dtype=torch.long)
+        for _ in range(steps):
+            if len(order) < batch_size:
+                order = torch.cat((order, torch.randperm(len(self.cache), generator=generator)))
+            idx, order = order[:batch_size], order[batch_size:]
+            yield self.batch(idx)
+
+    def ordered_batches(self, batch_size: int):
+        """Every image once, in order (validation)."""
+        for start in range(0, len(self.cache), batch_size):
+            yield self.batch(torch.arange(start, min(start + batch_size, len(self.cache))))
+
+
+def _center_crop(x: torch.Tensor, size: int) -> torch.Tensor:
+    top, left = (x.shape[-2] - size) // 2, (x.shape[-1] - size) // 2
+    return x[..., top:top + size, left:left + size]
+
+
+def single_image_lab(path: str | Path, *, multiple: int = 8, max_side: int = 512) -> torch.Tensor:
+    """The alpha run's data: one image at most `max_side`, sides multiples of `multiple`.
+
+    Returns (1, 3, H, W) float32 Lab.
+    """
+    img = open_image(path).convert("RGB")
+    scale = min(1.0, max_side / max(img.size))
+    w = max(multiple, round(img.width * scale / multiple) * multiple)
+    h = max(multiple, round(img.height * scale / multiple) * multiple)
+    rgb = np.asarray(img.resize((w, h), Image.BICUBIC), dtype=np.float32) / 255
+    return rgb_to_lab(torch.from_numpy(rgb).permute(2, 0, 1)[None])

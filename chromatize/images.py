@@ -1,0 +1,120 @@
+"""Image files in and out: every PIL mode to lightness (+ alpha), and atomic writes."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from .color import gray_to_l, rgb_to_lab
+from .fileio import atomic_write
+
+IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".ppm", ".pgm"}
+# PIL format names of the extensions we write, and whether they can hold an alpha channel.
+_FORMATS = {".jpg": ("JPEG", False), ".jpeg": ("JPEG", False), ".png": ("PNG", True),
+            ".bmp": ("BMP", False), ".tif": ("TIFF", True), ".tiff": ("TIFF", True),
+            ".webp": ("WEBP", True), ".gif": ("GIF", True), ".ppm": ("PPM", False), ".pgm": ("PPM", False)}
+
+
+class ImageError(Exception):
+    """A file that cannot be used as an image; the message names the file and the problem."""
+
+
+@dataclass
+class Lightness:
+    """An image reduced to what the colorizer needs.
+
+    l_full: (1, 1, H, W) float32, L in [0, 100] at full resolution.
+    alpha: (H, W) uint8 or None.
+    """
+
+    l_full: torch.Tensor
+    alpha: np.ndarray | None
+
+
+def open_image(path: str | Path) -> Image.Image:
+    """Open and fully decode an image file, applying its EXIF orientation."""
+    try:
+        with Image.open(path) as img:
+            img.load()
+            return ImageOps.exif_transpose(img)
+    except FileNotFoundError:
+        raise ImageError(f"{path}: file not found") from None
+    except UnidentifiedImageError:
+        raise ImageError(f"{path}: not an image file PIL can read") from None
+    except (OSError, SyntaxError, ValueError) as err:
+        raise ImageError(f"{path}: cannot decode image ({err})") from None
+
+
+def to_rgb_array(img: Image.Image) -> np.ndarray:
+    """Any PIL image -> (H, W, 3) uint8 sRGB (alpha dropped, 16-bit scaled down)."""
+    if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        return np.repeat(_high_depth_to_unit(img)[..., None] * 255, 3, axis=2).round().astype(np.uint8)
+    return np.asarray(img.convert("RGB"))
+
+
+def to_lightness(img: Image.Image) -> Lightness:
+    """Any PIL image -> full-resolution L (+ alpha when the image has one)."""
+    alpha = _alpha_of(img)
+    if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        gray = torch.from_numpy(_high_depth_to_unit(img))[None, None]
+        return Lightness(gray_to_l(gray), alpha)
+    if img.mode in ("L", "LA", "1") or (img.mode == "P" and _palette_is_gray(img)):
+        gray = torch.from_numpy(np.asarray(img.convert("L"), dtype=np.float32) / 255)[None, None]
+        return Lightness(gray_to_l(gray), alpha)
+    rgb = torch.from_numpy(np.asarray(img.convert("RGB"), dtype=np.float32) / 255).permute(2, 0, 1)[None]
+    return Lightness(rgb_to_lab(rgb)[:, :1], alpha)
+
+
+def _alpha_of(img: Image.Image) -> np.ndarray | None:
+    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+        return np.asarray(img.convert("RGBA"))[..., 3].copy()
+    return None
+
+
+def _palette_is_gray(img: Image.Image) -> bool:
+    rgb = np.asarray(img.getpalette() or [], dtype=np.int16).reshape(-1, 3)
+    return bool(len(rgb)) and bool((rgb.max(1) - rgb.min(1)).max() == 0)
+
+
+def _high_depth_to_unit(img: Image.Image) -> np.ndarray:
+    """16-bit / 32-bit / float grey -> (H, W) float32 in [0, 1].
+
+    I;16 is always scaled by 65535; I and F by the smallest of 1, 255 or 65535 that holds the data.
+    """
+    arr = np.asarray(img, dtype=np.float32)
+    peak = float(arr.max()) if arr.size else 0.0
+    if img.mode.startswith("I;16") or peak > 255:
+        top = 65535.0
+    else:
+        top = 1.0 if img.mode == "F" and peak <= 1 else 255.0
+    return np.clip(arr / top, 0, 1)
+
+
+def output_format(path: Path) -> tuple[str, bool]:
+    """PIL format name for a path's extension and whether it keeps alpha."""
+    fmt = _FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise ImageError(f"{path}: cannot write format {path.suffix!r}; use one of {', '.join(sorted(_FORMATS))}")
+    return fmt
+
+
+def save_atomic(img: Image.Image, path: Path, **params) -> None:
+    """Write an image through a temporary file in the same folder, then rename over `path`."""
+    fmt, keeps_alpha = output_format(path)
+    if not keeps_alpha and img.mode == "RGBA":
+        img = img.convert("RGB")
+    if fmt == "JPEG":
+        params.setdefault("quality", 95)
+    atomic_write(path, lambda tmp: img.save(tmp, format=fmt, **params))
+
+
+def find_images(root: Path) -> list[Path]:
+    """Image files under a folder (recursive, sorted), or the file itself."""
+    if root.is_file():
+        return [root]
+    if not root.is_dir():
+        raise ImageError(f"{root}: no such file or folder")
+    return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)

@@ -1,0 +1,82 @@
+"""Losses: plain regression on ab_norm, and classification over ab bins with class rebalancing.
+
+Every loss is called as loss(model_output, ab_target) with ab_target (B, 2, H, W) in ab_norm units.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+REGRESSION_LOSSES = ("mse", "l1", "huber")
+
+
+class RegressionLoss(nn.Module):
+    """MSE, L1 or Huber between predicted and true ab_norm (prediction resized to the target)."""
+
+    def __init__(self, kind: str = "mse"):
+        super().__init__()
+        if kind not in REGRESSION_LOSSES:
+            raise ValueError(f"loss must be one of {REGRESSION_LOSSES}, got {kind!r}")
+        self.kind = kind
+
+    def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        if pred.shape[-2:] != target.shape[-2:]:
+            target = F.adaptive_avg_pool2d(target, pred.shape[-2:])
+        if self.kind == "mse":
+            return F.mse_loss(pred, target)
+        if self.kind == "l1":
+            return F.l1_loss(pred, target)
+        return F.smooth_l1_loss(pred, target, beta=0.1)
+
+
+class BinClassLoss(nn.Module):
+    """Cross-entropy over ab bins, soft-encoded and class-rebalanced (Zhang et al. 2016).
+
+    centers: (Q, 2) bin centres in ab_norm units. The target is pooled to the logits' size, each
+    pixel soft-encoded over its `neighbours` nearest bins with a Gaussian of `sigma` ab units,
+    and weighted by the rebalancing weight of its nearest bin (set by fit_prior).
+    """
+
+    def __init__(self, centers: torch.Tensor, *, neighbours: int = 5, sigma: float = 5.0,
+                 rebalance: float = 0.5):
+        super().__init__()
+        self.register_buffer("centers", centers.clone())
+        self.register_buffer("weights", torch.ones(centers.shape[0]))
+        self.neighbours = neighbours
+        self.sigma = sigma / 128.0
+        self.rebalance = rebalance
+
+    def encode(self, ab: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(N, 2) ab_norm -> soft targets (N, Q) and nearest-bin index (N,)."""
+        dist = torch.cdist(ab, self.centers)                               # (N, Q)
+        d_near, idx = dist.topk(self.neighbours, dim=1, largest=False)     # (N, k)
+        w = torch.softmax(-(d_near**2) / (2 * self.sigma**2), dim=1)       # (N, k)
+        soft = torch.zeros_like(dist).scatter_(1, idx, w)
+        return soft, idx[:, 0]
+
+    @torch.no_grad()
+    def fit_prior(self, ab_pixels: torch.Tensor) -> None:
+        """Set rebalancing weights from (N, 2) ab_norm pixels of the training set."""
+        _, nearest = self.encode(ab_pixels)
+        counts = torch.bincount(nearest, minlength=self.centers.shape[0]).float()
+        prior = counts / counts.sum()
+        spread = torch.exp(-torch.cdist(self.centers, self.centers) ** 2 / (2 * self.sigma**2))
+        prior = spread @ prior / spread.sum(1)                             # smoothed prior
+        weights = 1.0 / ((1 - self.rebalance) * prior + self.rebalance / prior.numel())
+        self.weights.copy_(weights / (prior * weights).sum())
+
+    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        target = F.adaptive_avg_pool2d(target, logits.shape[-2:])          # (B, 2, h, w)
+        ab = target.permute(0, 2, 3, 1).reshape(-1, 2)                     # (N, 2)
+        soft, nearest = self.encode(ab.float())
+        log_p = torch.log_softmax(logits.float(), dim=1).permute(0, 2, 3, 1).reshape(ab.shape[0], -1)
+        per_pixel = -(soft * log_p).sum(1)                                 # (N,)
+        return (per_pixel * self.weights[nearest]).mean()
+
+
+def build_loss(kind: str, model: nn.Module) -> nn.Module:
+    """The loss a model trains with: bin classification for classifier heads, else regression."""
+    if getattr(model, "is_classifier", False):
+        return BinClassLoss(model.bin_centers)
+    return RegressionLoss(kind)

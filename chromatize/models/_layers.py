@@ -1,0 +1,44 @@
+"""Building blocks shared by the architectures, and the base class every model derives from."""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+def conv_relu(c_in: int, c_out: int, *, stride: int = 1, dilation: int = 1, norm: bool = False) -> nn.Sequential:
+    """3x3 convolution (+ optional BatchNorm) + ReLU, 'same' padding."""
+    layers: list[nn.Module] = [nn.Conv2d(c_in, c_out, 3, stride=stride, padding=dilation,
+                                         dilation=dilation, bias=not norm)]
+    if norm:
+        layers.append(nn.BatchNorm2d(c_out))
+    layers.append(nn.ReLU(inplace=True))
+    return nn.Sequential(*layers)
+
+
+def upsample2() -> nn.Upsample:
+    return nn.Upsample(scale_factor=2, mode="nearest")
+
+
+class Colorizer2d(nn.Module):
+    """Base class: forward(l_norm) returns the raw output; to_ab() turns it into ab_norm.
+
+    l_norm: (B, 1, H, W) in [-1, 1]. H and W must be multiples of `multiple`.
+    Regression models return ab_norm (B, 2, H, W) in [-1, 1] directly.
+    """
+
+    multiple: int = 8
+    registry_name: str = ""
+
+    def __init__(self, **config):
+        super().__init__()
+        self.config = {"name": self.registry_name, **config}
+
+    def to_ab(self, out: torch.Tensor) -> torch.Tensor:
+        return out
+
+    def predict_ab(self, l_norm: torch.Tensor) -> torch.Tensor:
+        """(B, 1, H, W) l_norm -> (B, 2, H, W) ab_norm in [-1, 1]."""
+        ab = self.to_ab(self(l_norm))
+        if ab.shape[-2:] != l_norm.shape[-2:]:
+            ab = nn.functional.interpolate(ab, size=l_norm.shape[-2:], mode="bilinear", align_corners=False)
+        return ab

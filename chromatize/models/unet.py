@@ -1,0 +1,78 @@
+"""Our default architecture: a light U-Net with a global-context branch, built for CPU speed.
+
+Layout (input (B, 1, H, W), H and W multiples of 16):
+    stem   3x3/s2 1->c1, 3x3 c1->c1                 (B, c1, H/2, W/2)
+    down1  3x3/s2 c1->c2, 3x3 c2->c2                (B, c2, H/4, W/4)   skip s4
+    down2  3x3/s2 c2->c3, 3x3 c3->c3                (B, c3, H/8, W/8)   skip s8
+    down3  3x3/s2 c3->c4, two dilated 3x3 c4->c4    (B, c4, H/16, W/16)
+    global mean-pool of down3 -> MLP -> (B, c4), broadcast and fused into the bottleneck by a 1x1
+           conv over [local, global] (Iizuka et al. 2016's fusion layer, no downloaded backbone)
+    up1    x2, concat s8, 3x3 -> c3, 3x3             (B, c3, H/8, W/8)
+    up2    x2, concat s4, 3x3 -> c2, 3x3             (B, c2, H/4, W/4)
+    head   1x1 -> Q logits over ab bins (classification, decoded by annealed mean) or 2 + tanh
+The output is at H/4: colour is smooth, and the full-resolution L supplies the detail. Nothing
+runs at full resolution but the 1->c1 stem, so the cost per input pixel is small.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ..color import AB_SCALE, ab_bin_centers
+from ._layers import Colorizer2d, conv_relu, upsample2
+from ._registry import register_model
+
+HEADS = ("classification", "regression")
+
+
+@register_model("unet")
+class UNetColorizer(Colorizer2d):
+    multiple = 16
+
+    def __init__(self, *, width: int = 24, head: str = "classification", bin_step: int = 10,
+                 temperature: float = 0.38):
+        if head not in HEADS:
+            raise ValueError(f"head must be one of {HEADS}, got {head!r}")
+        super().__init__(width=width, head=head, bin_step=bin_step, temperature=temperature)
+        c1, c2, c3, c4 = width, 2 * width, 4 * width, 8 * width
+        self.temperature = temperature
+        self.stem = nn.Sequential(conv_relu(1, c1, stride=2, norm=True), conv_relu(c1, c1, norm=True))
+        self.down1 = nn.Sequential(conv_relu(c1, c2, stride=2, norm=True), conv_relu(c2, c2, norm=True))
+        self.down2 = nn.Sequential(conv_relu(c2, c3, stride=2, norm=True), conv_relu(c3, c3, norm=True))
+        self.down3 = nn.Sequential(conv_relu(c3, c4, stride=2, norm=True),
+                                   conv_relu(c4, c4, dilation=2, norm=True),
+                                   conv_relu(c4, c4, dilation=2, norm=True))
+        self.global_mlp = nn.Sequential(nn.Linear(c4, c4), nn.ReLU(inplace=True), nn.Linear(c4, c4),
+                                        nn.ReLU(inplace=True))
+        self.fuse = nn.Sequential(nn.Conv2d(2 * c4, c4, 1, bias=False), nn.BatchNorm2d(c4), nn.ReLU(inplace=True))
+        self.up = upsample2()
+        self.up1 = nn.Sequential(conv_relu(c4 + c3, c3, norm=True), conv_relu(c3, c3, norm=True))
+        self.up2 = nn.Sequential(conv_relu(c3 + c2, c2, norm=True), conv_relu(c2, c2, norm=True))
+        centers = ab_bin_centers(step=bin_step) / AB_SCALE            # (Q, 2) in ab_norm units
+        self.register_buffer("bin_centers", centers)
+        out_channels = centers.shape[0] if head == "classification" else 2
+        self.head = nn.Conv2d(c2, out_channels, 1)
+
+    @property
+    def is_classifier(self) -> bool:
+        return self.config["head"] == "classification"
+
+    def forward(self, l_norm: torch.Tensor) -> torch.Tensor:
+        s2 = self.stem(l_norm)                                   # (B, c1, H/2, W/2)
+        s4 = self.down1(s2)                                      # (B, c2, H/4, W/4)
+        s8 = self.down2(s4)                                      # (B, c3, H/8, W/8)
+        s16 = self.down3(s8)                                     # (B, c4, H/16, W/16)
+        g = self.global_mlp(s16.mean(dim=(2, 3)))                # (B, c4)
+        g = g[:, :, None, None].expand_as(s16)                   # (B, c4, H/16, W/16)
+        x = self.fuse(torch.cat((s16, g), dim=1))                # (B, c4, H/16, W/16)
+        x = self.up1(torch.cat((self.up(x), s8), dim=1))         # (B, c3, H/8, W/8)
+        x = self.up2(torch.cat((self.up(x), s4), dim=1))         # (B, c2, H/4, W/4)
+        out = self.head(x)                                       # (B, Q or 2, H/4, W/4)
+        return out if self.is_classifier else torch.tanh(out)
+
+    def to_ab(self, out: torch.Tensor) -> torch.Tensor:
+        """Logits -> ab_norm by the annealed mean (Zhang et al. 2016); regression passes through."""
+        if not self.is_classifier:
+            return out
+        probs = torch.softmax(out.float() / self.temperature, dim=1)          # (B, Q, h, w)
+        return torch.einsum("bqhw,qc->bchw", probs, self.bin_centers.float()).to(out.dtype)

@@ -1,0 +1,134 @@
+"""From a folder of colour photos and a TrainConfig to a trained run folder.
+
+The colour-aware setup around train.fit: images to Lab batches, the model and its loss, the
+rebalancing prior, and the sample grids written during training.
+"""
+from __future__ import annotations
+
+import logging
+import math
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from .color import denormalize_l, normalize_ab, normalize_l
+from .config import TrainConfig
+from .data import CACHE_MARGIN, Batcher, LabCache, gather_images, single_image_lab, split_paths
+from .grids import comparison_grid
+from .images import save_atomic
+from .losses import BinClassLoss, build_loss
+from .models import create_model, load_model, save_model
+from .runtime import prepare, resolve_device
+from .train import RunState, fit
+
+log = logging.getLogger(__name__)
+SAMPLE_IMAGES = 4
+
+
+class NotEnoughImages(ValueError):
+    pass
+
+
+def train_run(data_dir: str | Path, run_dir: str | Path, cfg: TrainConfig, *, resume: bool = False,
+              progress: bool = True) -> RunState:
+    """Train cfg.model on the photos in data_dir; writes the run folder (see train.py) and
+    model.safetensors + model.json exported from the best epoch."""
+    run_dir = Path(run_dir)
+    if cfg.size % 16:
+        raise ValueError(f"size must be a multiple of 16, got {cfg.size}")
+    torch.manual_seed(cfg.seed)
+    train_cache, val_cache = _load_caches(data_dir, cfg, progress)
+    model = create_model(cfg.model, **cfg.model_kwargs)
+    loss_fn = build_loss(cfg.loss, model)
+    if isinstance(loss_fn, BinClassLoss):
+        loss_fn.fit_prior(_ab_pixels(train_cache))
+    augment = dict(rotation=cfg.rotation, shear=cfg.shear, zoom=cfg.zoom)
+    train_data = Batcher(train_cache, size=cfg.size, augment=cfg.augment, flips=cfg.flips, **augment)
+    val_data = Batcher(val_cache, size=cfg.size, augment=False)
+    steps = cfg.steps_per_epoch or math.ceil(len(train_cache) / cfg.batch_size)
+    device = resolve_device(cfg.device)
+    writer = _sample_writer(val_data, run_dir / "samples", every=cfg.sample_every, last=cfg.epochs, device=device)
+    state = fit(model, loss_fn, train_data, val_data, cfg=cfg, run_dir=run_dir, steps_per_epoch=steps,
+                device=device, resume=resume, on_epoch_end=writer, progress=progress)
+    save_model(load_model(run_dir / "best.pt"), run_dir / "model.safetensors")
+    return state
+
+
+def _load_caches(data_dir, cfg: TrainConfig, progress: bool) -> tuple[LabCache, LabCache]:
+    paths = gather_images(data_dir, max_images=cfg.max_images)
+    if cfg.val_dir:
+        train_paths, val_paths = paths, gather_images(cfg.val_dir)
+    else:
+        if len(paths) < 2:
+            raise NotEnoughImages(f"need at least 2 images in {data_dir}, found {len(paths)}")
+        train_paths, val_paths = split_paths(paths, fraction=cfg.val_split, seed=cfg.seed)
+    side = round(cfg.size * CACHE_MARGIN)
+    train_cache = LabCache(train_paths, side=side, progress=progress)
+    val_cache = LabCache(val_paths, side=side, progress=progress)
+    skipped = len(train_cache.skipped) + len(val_cache.skipped)
+    if skipped:
+        log.warning("skipped %d unreadable file(s)", skipped)
+    if len(train_cache) < 1 or len(val_cache) < 1 or len(train_cache) + len(val_cache) < 2:
+        raise NotEnoughImages(f"need at least 2 usable images in {data_dir} (one to train, one to "
+                              f"validate), found {len(train_cache) + len(val_cache)} ({skipped} unreadable)")
+    log.info("%d training and %d validation images", len(train_cache), len(val_cache))
+    return train_cache, val_cache
+
+
+def _ab_pixels(cache: LabCache, limit: int = 2_000_000) -> torch.Tensor:
+    """(N, 2) ab_norm pixels of the training images at quarter resolution (for the class prior)."""
+    ab = normalize_ab(F.avg_pool2d(cache.lab[:, 1:].float(), 4))                      # (B, 2, S/4, S/4)
+    ab = ab.permute(0, 2, 3, 1).reshape(-1, 2)
+    if len(ab) > limit:
+        ab = ab[torch.randperm(len(ab), generator=torch.Generator().manual_seed(0))[:limit]]
+    return ab
+
+
+def _sample_writer(val_data: Batcher, folder: Path, *, every: int, last: int, device: torch.device):
+    def write(epoch: int, model) -> None:
+        if every <= 0 or (epoch % every and epoch != last):
+            return
+        idx = torch.arange(min(SAMPLE_IMAGES, len(val_data.cache)))
+        l_norm, ab_norm = val_data.batch(idx)
+        model.eval()
+        with torch.no_grad():
+            ab_pred = model.predict_ab(prepare(l_norm, device)).float().cpu()
+        save_atomic(comparison_grid(denormalize_l(l_norm), ab_pred, ab_norm), folder / f"epoch_{epoch:03d}.png")
+
+    return write
+
+
+class SingleImage:
+    """The alpha run's data: the same (l_norm, ab_norm) pair every step, for training and validation."""
+
+    def __init__(self, lab: torch.Tensor):
+        self.l_norm = normalize_l(lab[:, :1])                 # (1, 1, H, W)
+        self.ab_norm = normalize_ab(lab[:, 1:])               # (1, 2, H, W)
+
+    def epoch_batches(self, batch_size: int, steps: int, generator: torch.Generator):
+        for _ in range(steps):
+            yield self.l_norm, self.ab_norm
+
+    def ordered_batches(self, batch_size: int):
+        yield self.l_norm, self.ab_norm
+
+
+def alpha_run(image: str | Path, out_dir: str | Path, *, steps: int = 1000, lr: float = 1e-3,
+              seed: int = 0, max_side: int = 512, progress: bool = True):
+    """Fit the alpha net to one image (the report's sanity check); returns the fitted model.
+
+    Writes the run files of train.fit (history.csv and loss.png, one point per 10 steps) into
+    out_dir; the caller colorizes the image with the returned model.
+    """
+    torch.manual_seed(seed)
+    lab = single_image_lab(image, multiple=8, max_side=max_side)
+    data = SingleImage(lab)
+    chunk = 10 if steps >= 20 else 1
+    cfg = TrainConfig(model="alpha", epochs=max(1, steps // chunk), steps_per_epoch=chunk, batch_size=1,
+                      lr=lr, optimizer="adam", weight_decay=0.0, loss="mse", augment=False, seed=seed,
+                      device="cpu", sample_every=0)
+    model = create_model("alpha")
+    fit(model, build_loss("mse", model), data, data, cfg=cfg, run_dir=Path(out_dir), steps_per_epoch=chunk,
+        device=torch.device("cpu"), progress=progress)
+    return model.eval(), max(lab.shape[-2:])

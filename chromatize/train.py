@@ -1,0 +1,218 @@
+"""The training loop. It knows nothing about colour: only a model, batches, a loss and checkpoints.
+
+Run-folder layout:
+    config.json   the full TrainConfig
+    history.csv   epoch, step, train_loss, val_loss, seconds, images_per_s
+    loss.png      train and validation loss curves (the overfitting plot)
+    last.pt       weights + optimiser + RNG state + config, written after every epoch
+    best.pt       the same for the epoch with the lowest validation loss
+"""
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Protocol
+
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from .config import TrainConfig
+from .fileio import atomic_write
+from .runtime import autocast, prepare
+
+log = logging.getLogger(__name__)
+HISTORY_FIELDS = ["epoch", "step", "train_loss", "val_loss", "seconds", "images_per_s"]
+
+
+class TrainData(Protocol):
+    def epoch_batches(self, batch_size: int, steps: int, generator: torch.Generator) -> Iterable: ...
+
+
+class ValData(Protocol):
+    def ordered_batches(self, batch_size: int) -> Iterable: ...
+
+
+@dataclass
+class RunState:
+    """What a checkpoint holds besides weights and optimiser: enough to continue exactly."""
+
+    epoch: int = 0                      # completed epochs
+    step: int = 0                       # optimiser steps taken
+    best_val: float = math.inf
+    bad_epochs: int = 0                 # epochs since the best validation loss
+    history: list[dict] = field(default_factory=list)
+
+
+def make_optimizer(cfg: TrainConfig, params) -> torch.optim.Optimizer:
+    kinds = {"adagrad": torch.optim.Adagrad, "rmsprop": torch.optim.RMSprop,
+             "adam": torch.optim.Adam, "adamw": torch.optim.AdamW}
+    if cfg.optimizer not in kinds:
+        raise ValueError(f"optimizer must be one of {', '.join(kinds)}, got {cfg.optimizer!r}")
+    return kinds[cfg.optimizer](params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+
+
+def make_scheduler(cfg: TrainConfig, optimizer, total_steps: int) -> torch.optim.lr_scheduler.LambdaLR:
+    if cfg.lr_schedule not in ("constant", "cosine"):
+        raise ValueError(f"lr_schedule must be constant or cosine, got {cfg.lr_schedule!r}")
+
+    def factor(step: int) -> float:
+        if cfg.lr_schedule == "constant":
+            return 1.0
+        return 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(step / max(total_steps, 1), 1.0)))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def fit(model: nn.Module, loss_fn: nn.Module, train_data: TrainData, val_data: ValData, *,
+        cfg: TrainConfig, run_dir: Path, steps_per_epoch: int, device: torch.device,
+        resume: bool = False, on_epoch_end: Callable[[int, nn.Module], None] | None = None,
+        progress: bool = True) -> RunState:
+    """Train for cfg.epochs epochs of `steps_per_epoch` steps; returns the final RunState."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    model.to(device, memory_format=torch.channels_last)
+    loss_fn.to(device)
+    optimizer = make_optimizer(cfg, model.parameters())
+    scheduler = make_scheduler(cfg, optimizer, cfg.epochs * steps_per_epoch)
+    generator = torch.Generator().manual_seed(cfg.seed)
+    state = RunState()
+    if resume:
+        state = _restore(run_dir / "last.pt", model, optimizer, scheduler, generator)
+    atomic_write(run_dir / "config.json", lambda tmp: Path(tmp).write_text(json.dumps(cfg.to_dict(), indent=2)))
+    total = cfg.epochs * steps_per_epoch
+    bar = tqdm(total=total, initial=min(state.step, total), unit="step", disable=not progress,
+               dynamic_ncols=True, desc="training")
+    while state.epoch < cfg.epochs and not _should_stop(cfg, state):
+        row = _run_epoch(model, loss_fn, (optimizer, scheduler), train_data, val_data, cfg, steps_per_epoch,
+                         generator, device, state, bar)
+        _record(row, state, model, (optimizer, scheduler), generator, cfg, run_dir)
+        if on_epoch_end:
+            on_epoch_end(state.epoch, model)
+    bar.close()
+    return state
+
+
+def _should_stop(cfg: TrainConfig, state: RunState) -> bool:
+    if cfg.patience and state.bad_epochs >= cfg.patience:
+        log.info("early stop: no validation gain in %d epochs", state.bad_epochs)
+        return True
+    return False
+
+
+def _run_epoch(model, loss_fn, optimizers, train_data, val_data, cfg, steps, generator, device,
+               state: RunState, bar) -> dict:
+    optimizer, scheduler = optimizers
+    model.train()
+    started, total_loss, images = time.perf_counter(), 0.0, 0
+    for l_norm, ab_norm in train_data.epoch_batches(cfg.batch_size, steps, generator):
+        l_norm, ab_norm = prepare(l_norm, device), prepare(ab_norm, device)
+        with autocast(device):
+            loss = loss_fn(model(l_norm), ab_norm)
+        if not torch.isfinite(loss):
+            raise FloatingPointError(f"training loss became {loss.item()} at step {state.step}; lower --lr")
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+        state.step += 1
+        total_loss += loss.item()
+        images += l_norm.shape[0]
+        rate = images / (time.perf_counter() - started)
+        bar.update(1)
+        bar.set_postfix(epoch=state.epoch + 1, loss=f"{loss.item():.4f}", img_s=f"{rate:.1f}")
+    seconds = time.perf_counter() - started
+    val_loss = evaluate_loss(model, loss_fn, val_data, batch_size=cfg.batch_size, device=device)
+    bar.set_postfix(epoch=state.epoch + 1, loss=f"{total_loss / steps:.4f}", val=f"{val_loss:.4f}")
+    return {"epoch": state.epoch + 1, "step": state.step, "train_loss": total_loss / steps,
+            "val_loss": val_loss, "seconds": round(seconds, 2), "images_per_s": round(images / seconds, 2)}
+
+
+@torch.no_grad()
+def evaluate_loss(model: nn.Module, loss_fn: nn.Module, data: ValData, *, batch_size: int,
+                  device: torch.device) -> float:
+    """Mean loss over every validation image (weighted by batch size)."""
+    model.eval()
+    total, count = 0.0, 0
+    for l_norm, ab_norm in data.ordered_batches(batch_size):
+        l_norm, ab_norm = prepare(l_norm, device), prepare(ab_norm, device)
+        with autocast(device):
+            total += loss_fn(model(l_norm), ab_norm).item() * l_norm.shape[0]
+        count += l_norm.shape[0]
+    return total / max(count, 1)
+
+
+def _record(row: dict, state: RunState, model, optimizers, generator, cfg, run_dir: Path) -> None:
+    state.epoch += 1
+    state.history.append(row)
+    improved = row["val_loss"] < state.best_val
+    state.best_val = min(state.best_val, row["val_loss"])
+    state.bad_epochs = 0 if improved else state.bad_epochs + 1
+    ckpt = _checkpoint(state, model, optimizers, generator, cfg)
+    atomic_write(run_dir / "last.pt", lambda tmp: torch.save(ckpt, tmp))
+    if improved:
+        atomic_write(run_dir / "best.pt", lambda tmp: torch.save(ckpt, tmp))
+    write_history(state.history, run_dir)
+
+
+def _checkpoint(state: RunState, model, optimizers, generator, cfg: TrainConfig) -> dict:
+    optimizer, scheduler = optimizers
+    return {
+        "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "model_config": model.config,
+        "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+        "config": cfg.to_dict(),
+        "epoch": state.epoch, "step": state.step, "best_val": state.best_val,
+        "bad_epochs": state.bad_epochs, "history": state.history,
+        "torch_rng": torch.get_rng_state(), "batch_rng": generator.get_state(),
+    }
+
+
+def _restore(path: Path, model, optimizer, scheduler, generator) -> RunState:
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: nothing to resume from (no last.pt in the run folder)")
+    ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    model.load_state_dict(ckpt["model"])
+    optimizer.load_state_dict(ckpt["optimizer"])
+    scheduler.load_state_dict(ckpt["scheduler"])
+    torch.set_rng_state(ckpt["torch_rng"])
+    generator.set_state(ckpt["batch_rng"])
+    log.info("resuming %s at epoch %d, step %d", path, ckpt["epoch"], ckpt["step"])
+    return RunState(epoch=ckpt["epoch"], step=ckpt["step"], best_val=ckpt["best_val"],
+                    bad_epochs=ckpt["bad_epochs"], history=list(ckpt["history"]))
+
+
+def write_history(history: list[dict], run_dir: Path) -> None:
+    """history.csv and loss.png from the per-epoch rows."""
+    def write_csv(tmp: str) -> None:
+        with open(tmp, "w", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=HISTORY_FIELDS)
+            writer.writeheader()
+            writer.writerows(history)
+
+    atomic_write(run_dir / "history.csv", write_csv)
+    atomic_write(run_dir / "loss.png", lambda tmp: plot_losses(history, tmp))
+
+
+def plot_losses(history: list[dict], path: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    epochs = [r["epoch"] for r in history]
+    fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
+    ax.plot(epochs, [r["train_loss"] for r in history], "o-", label="train")
+    ax.plot(epochs, [r["val_loss"] for r in history], "s-", label="validation")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss")
+    ax.set_title("training and validation loss")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, format="png")
+    plt.close(fig)

@@ -1,0 +1,84 @@
+import pytest
+import torch
+
+from chromatize.models import create_model, list_models, load_model, save_model
+
+SMALL = {"unet": {"width": 8}}
+
+
+def build(name: str):
+    torch.manual_seed(0)
+    return create_model(name, **SMALL.get(name, {}))
+
+
+def test_registry_lists_the_three_architectures():
+    assert {"alpha", "beta", "unet"} <= set(list_models())
+
+
+def test_unknown_model_lists_valid_names():
+    with pytest.raises(ValueError, match="alpha, beta, unet"):
+        create_model("nope")
+
+
+def test_bad_option_names_the_model():
+    with pytest.raises(ValueError, match="beta"):
+        create_model("beta", widht=3)
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_forward_shape_range_and_backward(name):
+    model = build(name)
+    l_norm = torch.rand(2, 1, 32, 48) * 2 - 1
+    ab = model.predict_ab(l_norm)
+    assert ab.shape == (2, 2, 32, 48)
+    assert torch.isfinite(ab).all() and ab.abs().max() <= 1
+    model(l_norm).float().pow(2).mean().backward()
+    grads = [p.grad for p in model.parameters() if p.requires_grad]
+    assert all(g is not None and torch.isfinite(g).all() for g in grads)
+    assert any(g.abs().sum() > 0 for g in grads)
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_save_load_gives_identical_output(name, tmp_path):
+    model = build(name).eval()
+    l_norm = torch.rand(1, 1, 32, 32) * 2 - 1
+    path = save_model(model, tmp_path / f"{name}.safetensors")
+    loaded = load_model(path)
+    assert type(loaded) is type(model)
+    assert torch.equal(model.predict_ab(l_norm), loaded.predict_ab(l_norm))
+
+
+def test_beta_extra_convs_make_it_deeper():
+    plain, deep = create_model("beta"), create_model("beta", extra_convs=3)
+    convs = lambda m: sum(isinstance(x, torch.nn.Conv2d) for x in m.modules())
+    assert convs(deep) == convs(plain) + 3
+
+
+def test_unet_regression_head_outputs_two_channels():
+    model = create_model("unet", width=8, head="regression")
+    assert model(torch.zeros(1, 1, 32, 32)).shape[1] == 2
+    with pytest.raises(ValueError, match="head"):
+        create_model("unet", head="softmax")
+
+
+def test_unet_annealed_mean_decodes_a_confident_bin_to_its_centre():
+    model = create_model("unet", width=8).eval()
+    q = model.bin_centers.shape[0]
+    logits = torch.full((1, q, 2, 2), -50.0)
+    logits[:, 7] = 50.0
+    assert torch.allclose(model.to_ab(logits)[0, :, 0, 0], model.bin_centers[7], atol=1e-5)
+
+
+def test_checkpoint_loads_without_pickle_of_custom_classes(tmp_path):
+    model = build("alpha")
+    torch.save({"model": model.state_dict(), "model_config": model.config}, tmp_path / "m.pt")
+    loaded = load_model(tmp_path / "m.pt")
+    x = torch.zeros(1, 1, 16, 16)
+    assert torch.equal(loaded(x), model.eval()(x))
+
+
+def test_missing_config_json_is_a_clear_error(tmp_path):
+    path = save_model(build("alpha"), tmp_path / "a.safetensors")
+    path.with_suffix(".json").unlink()
+    with pytest.raises(FileNotFoundError, match="a.json"):
+        load_model(path)
