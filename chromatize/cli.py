@@ -59,13 +59,15 @@ def _add_train(sub) -> None:
     p.add_argument("--lr", type=float)
     p.add_argument("--lr-schedule", choices=["constant", "cosine"])
     p.add_argument("--optimizer", choices=["adagrad", "rmsprop", "adam", "adamw"])
-    p.add_argument("--loss", choices=["mse", "l1", "huber"], help="regression loss (classifier heads use bin cross-entropy)")
+    p.add_argument("--loss", choices=["mse", "l1", "huber"],
+                   help="regression loss (classifier heads use bin cross-entropy)")
     val = p.add_mutually_exclusive_group()
     val.add_argument("--val-dir", help="separate folder of validation photos")
     val.add_argument("--val-split", type=float, help="fraction of DATA_DIR held out for validation")
     p.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
                    help="random rotation, shear, zoom and crop (default on)")
-    p.add_argument("--flips", action=argparse.BooleanOptionalAction, default=None, help="horizontal flips (default off)")
+    p.add_argument("--flips", action=argparse.BooleanOptionalAction, default=None,
+                   help="horizontal flips (default off)")
     p.add_argument("--patience", type=int, help="stop after N epochs without validation gain (0 = off)")
     p.add_argument("--sample-every", type=int, help="write a validation sample grid every N epochs")
     p.add_argument("--max-images", type=int, help="use at most N images (0 = all)")
@@ -101,7 +103,8 @@ def _add_colorize(sub) -> None:
     p = sub.add_parser("colorize", help="colorize image files and folders")
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or folders (searched recursively)")
     p.add_argument("-o", "--out-dir", help="output folder (default: beside each input, name + _color)")
-    p.add_argument("--model", default="default", help="'default', a .safetensors file, a .pt checkpoint or a run folder")
+    p.add_argument("--model", default="default",
+                   help="'default', a .safetensors file, a .pt checkpoint or a run folder")
     p.add_argument("--size", type=int, default=DEFAULT_SIZE, help="long side the model sees (default %(default)s)")
     p.add_argument("--format", help="output format by extension: png, jpg, webp, tif, bmp (default: the input's)")
     p.add_argument("--batch-size", type=int, default=8)

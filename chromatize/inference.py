@@ -29,6 +29,11 @@ def load(model: str | Path = "default", *, size: int = DEFAULT_SIZE, device: str
     return Colorizer(load_model(path), size=size, device=device, batch_size=batch_size)
 
 
+def colorize_image(image: Image.Image | np.ndarray, model: str | Path = "default", **options) -> Image.Image:
+    """One-off convenience: load a model and colorize one image (use load() for many)."""
+    return load(model, **options).colorize(image)
+
+
 class Colorizer:
     """Colorizes PIL images or numpy arrays; the output has the input's size and mode family
     (grey -> RGB, grey+alpha / RGBA / transparent palette -> RGBA, anything else -> RGB)."""

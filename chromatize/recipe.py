@@ -16,6 +16,7 @@ from .color import denormalize_l, normalize_ab, normalize_l
 from .config import TrainConfig
 from .data import CACHE_MARGIN, Batcher, LabCache, gather_images, single_image_lab, split_paths
 from .grids import comparison_grid
+from .fileio import atomic_write
 from .images import save_atomic
 from .losses import BinClassLoss, build_loss
 from .models import create_model, load_model, save_model
@@ -39,6 +40,9 @@ def train_run(data_dir: str | Path, run_dir: str | Path, cfg: TrainConfig, *, re
         raise ValueError(f"size must be a multiple of 16, got {cfg.size}")
     torch.manual_seed(cfg.seed)
     train_cache, val_cache = _load_caches(data_dir, cfg, progress)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write(run_dir / "val_images.txt", lambda tmp: Path(tmp).write_text(
+        "".join(f"{p}\n" for p in val_cache.paths)))
     model = create_model(cfg.model, **cfg.model_kwargs)
     loss_fn = build_loss(cfg.loss, model)
     if isinstance(loss_fn, BinClassLoss):

@@ -1,0 +1,79 @@
+"""Time to colorize one 1024x768 photo on this machine (median of several runs).
+
+    .venv/bin/python benchmarks/colorize_speed.py [--model default] [--runs 7] [--sizes 256 384 512]
+
+Prints, for each model input size: the model forward alone, Colorizer.colorize on a decoded image
+(L extraction -> model -> full-resolution merge), and the whole file path (decode JPEG ->
+colorize -> encode JPEG) inside one process; and once, the `chromatize colorize` command as a user
+runs it (including Python start-up and imports).
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from chromatize.images import open_image, save_atomic  # noqa: E402
+from chromatize.inference import load  # noqa: E402
+from chromatize.color import normalize_l  # noqa: E402
+
+
+def median_seconds(fn, runs: int) -> float:
+    fn()                                                   # warm-up
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def photo_1024x768(folder: Path) -> Path:
+    src = ROOT / "examples" / "meadow.jpg"
+    path = folder / "photo_1024x768.jpg"
+    Image.open(src).convert("L").resize((1024, 768), Image.BICUBIC).save(path, quality=92)
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--model", default="default")
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[256, 384, 512])
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp())
+    photo = photo_1024x768(tmp)
+    image = open_image(photo)
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, model {args.model}, "
+          f"1024x768 JPEG, median of {args.runs} runs")
+    print(f"{'size':>5} {'model ms':>9} {'colorize ms':>12} {'file->file ms':>14}")
+    for size in args.sizes:
+        colorizer = load(args.model, size=size, device="cpu")
+        h, w = colorizer.model_shape(768, 1024)
+        x = normalize_l(torch.rand(1, 1, h, w) * 100).contiguous(memory_format=torch.channels_last)
+        with torch.no_grad():
+            forward = median_seconds(lambda: colorizer.model.predict_ab(x), args.runs)
+        colorize = median_seconds(lambda: colorizer.colorize(image), args.runs)
+        whole = median_seconds(lambda: save_atomic(colorizer.colorize(open_image(photo)), tmp / "out.jpg"),
+                               args.runs)
+        print(f"{size:>5} {forward * 1e3:>9.1f} {colorize * 1e3:>12.1f} {whole * 1e3:>14.1f}")
+    cli = [str(Path(sys.executable).with_name("chromatize")), "colorize", str(photo), "-o", str(tmp / "cli"),
+           "--model", args.model, "-q"]
+    start = time.perf_counter()
+    subprocess.run(cli, check=True, capture_output=True)
+    print(f"`chromatize colorize` command, one 1024x768 photo, start-up included: "
+          f"{(time.perf_counter() - start) * 1e3:.0f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,112 @@
+import csv
+import logging
+
+import pytest
+import torch
+
+from chromatize.cli import main
+from chromatize.config import TrainConfig, build_config
+from chromatize.recipe import NotEnoughImages, train_run
+
+TINY = dict(size=32, batch_size=4, steps_per_epoch=6, sample_every=1, lr=3e-3)
+
+
+def history(run_dir):
+    with open(run_dir / "history.csv") as fh:
+        return list(csv.DictReader(fh))
+
+
+@pytest.mark.parametrize("preset", ["default", "seed-beta"])
+def test_training_lowers_the_loss_and_writes_the_run_folder(photo_dir, tmp_path, preset):
+    kw = {"model_kwargs": {"width": 8}} if preset == "default" else {}
+    cfg = build_config(preset=preset, overrides=dict(TINY, epochs=4, lr_schedule="constant", **kw))
+    state = train_run(photo_dir, tmp_path / "run", cfg, progress=False)
+    rows = history(tmp_path / "run")
+    assert len(rows) == 4 and state.step == 24
+    assert float(rows[-1]["train_loss"]) < float(rows[0]["train_loss"])
+    for name in ("history.csv", "loss.png", "last.pt", "best.pt", "config.json", "model.safetensors", "model.json",
+                 "val_images.txt"):
+        assert (tmp_path / "run" / name).stat().st_size > 0, name
+    assert len(list((tmp_path / "run" / "samples").glob("*.png"))) == 4
+
+
+def test_resume_continues_exactly(photo_dir, tmp_path):
+    cfg = build_config(overrides=dict(TINY, model_kwargs={"width": 8}, epochs=3, steps_per_epoch=2, sample_every=0))
+    train_run(photo_dir, tmp_path / "straight", cfg, progress=False)
+    train_run(photo_dir, tmp_path / "split", cfg.updated({"epochs": 2}), progress=False)
+    state = train_run(photo_dir, tmp_path / "split", cfg, resume=True, progress=False)
+    assert state.epoch == 3 and state.step == 6
+    assert [r["step"] for r in history(tmp_path / "split")] == ["2", "4", "6"]
+    straight = torch.load(tmp_path / "straight" / "last.pt", weights_only=True)["model"]
+    resumed = torch.load(tmp_path / "split" / "last.pt", weights_only=True)["model"]
+    assert all(torch.equal(straight[k], resumed[k]) for k in straight)
+
+
+def test_training_is_reproducible_with_a_seed(photo_dir, tmp_path):
+    cfg = build_config(overrides=dict(TINY, model="alpha", epochs=1, steps_per_epoch=3, sample_every=0))
+    train_run(photo_dir, tmp_path / "a", cfg, progress=False)
+    train_run(photo_dir, tmp_path / "b", cfg, progress=False)
+    assert history(tmp_path / "a")[0]["train_loss"] == history(tmp_path / "b")[0]["train_loss"]
+
+
+def test_early_stopping_stops_before_the_last_epoch(photo_dir, tmp_path):
+    cfg = build_config(overrides=dict(TINY, model="alpha", epochs=20, steps_per_epoch=1, lr=0.0, patience=2,
+                                      sample_every=0))
+    state = train_run(photo_dir, tmp_path / "run", cfg, progress=False)
+    assert state.epoch == 3                     # lr 0: no gain after the first epoch
+
+
+def test_unreadable_files_are_skipped_with_a_warning(photo_dir, tmp_path, caplog):
+    (photo_dir / "broken.jpg").write_bytes(b"not a jpeg")
+    cfg = build_config(overrides=dict(TINY, model="alpha", epochs=1, steps_per_epoch=1, sample_every=0))
+    with caplog.at_level(logging.WARNING):
+        train_run(photo_dir, tmp_path / "run", cfg, progress=False)
+    assert "broken.jpg" in caplog.text and "skipped 1 unreadable" in caplog.text
+
+
+def test_fewer_than_two_images_is_a_clear_error(tmp_path, photo_dir):
+    lonely = tmp_path / "lonely"
+    lonely.mkdir()
+    next(photo_dir.glob("*.png")).rename(lonely / "one.png")
+    with pytest.raises(NotEnoughImages, match="need at least 2 images .* found 1"):
+        train_run(lonely, tmp_path / "run", TrainConfig(size=32), progress=False)
+
+
+def test_config_rejects_unknown_keys_and_presets():
+    with pytest.raises(ValueError, match="unknown config keys: colour"):
+        TrainConfig.from_dict({"colour": 1})
+    with pytest.raises(ValueError, match="seed-beta"):
+        build_config(preset="nope")
+
+
+def test_seed_beta_preset_is_the_reports_recipe():
+    cfg = build_config(preset="seed-beta")
+    assert (cfg.model, cfg.model_kwargs, cfg.optimizer, cfg.lr, cfg.loss, cfg.batch_size, cfg.flips) == (
+        "beta", {"extra_convs": 3}, "adagrad", 1e-3, "mse", 15, False)
+    assert (cfg.rotation, cfg.shear, cfg.zoom) == (20.0, 0.2, 0.2)
+
+
+def test_cli_train_and_resume(photo_dir, tmp_path, capsys):
+    out = tmp_path / "run"
+    args = ["train", str(photo_dir), "--out", str(out), "--model", "unet", "--model-option", "width=8",
+            "--size", "32", "--epochs", "1", "--steps-per-epoch", "2", "--batch-size", "2", "-q"]
+    assert main(args) == 0
+    assert main(args[:-5] + ["--epochs", "2", "--resume", "-q"]) == 0
+    assert [r["epoch"] for r in history(out)] == ["1", "2"]
+    assert "best val loss" in capsys.readouterr().out
+
+
+def test_cli_train_on_empty_folder_fails_with_one_line(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    assert main(["train", str(tmp_path / "empty"), "--out", str(tmp_path / "run"), "-q"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "need at least 2 images" in err[0]
+
+
+def test_alpha_run_writes_colorization_and_loss_curve(photo_dir, tmp_path):
+    image = next(photo_dir.glob("*.png"))
+    assert main(["alpha", str(image), "--out", str(tmp_path / "alpha"), "--steps", "40", "-q"]) == 0
+    rows = history(tmp_path / "alpha")
+    assert float(rows[-1]["train_loss"]) < float(rows[0]["train_loss"])
+    for name in ("colorized.png", "loss.png"):
+        assert (tmp_path / "alpha" / name).exists()
