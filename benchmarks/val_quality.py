@@ -39,20 +39,25 @@ def main() -> None:
     parser.add_argument("images")
     parser.add_argument("--model", default="default")
     parser.add_argument("--sizes", type=int, nargs="+", default=[256])
+    parser.add_argument("--temperatures", type=float, nargs="+", default=[None])
     args = parser.parse_args()
     source = Path(args.images)
     paths = find_images(source) if source.is_dir() else [Path(x) for x in source.read_text().split()]
     truths = [np.asarray(open_image(p).convert("RGB")) for p in paths]
     greys = [Image.fromarray(t).convert("L").convert("RGB") for t in truths]
     print(f"{len(paths)} photos from {source}")
-    print(f"{'model':>10} {'size':>5} {'PSNR dB':>8} {'chroma':>7}")
-    print(f"{'gray':>10} {'-':>5} {statistics.mean(psnr(np.asarray(g), t) for g, t in zip(greys, truths)):>8.2f} "
+    print(f"{'model':>10} {'size':>5} {'T':>5} {'PSNR dB':>8} {'chroma':>7}")
+    grey_psnr = statistics.mean(psnr(np.asarray(g), t) for g, t in zip(greys, truths))
+    print(f"{'gray':>10} {'-':>5} {'-':>5} {grey_psnr:>8.2f} "
           f"{statistics.mean(chroma(t) for t in truths):>7.2f}  (chroma column: ground truth)")
     for size in args.sizes:
-        colorizer = load(args.model, size=size, device="cpu")
-        outs = [np.asarray(colorizer.colorize(Image.fromarray(t).convert("L"))) for t in truths]
-        print(f"{'model':>10} {size:>5} {statistics.mean(psnr(o, t) for o, t in zip(outs, truths)):>8.2f} "
-              f"{statistics.mean(chroma(o) for o in outs):>7.2f}")
+        for temperature in args.temperatures:
+            colorizer = load(args.model, size=size, device="cpu", temperature=temperature)
+            outs = [np.asarray(colorizer.colorize(Image.fromarray(t).convert("L"))) for t in truths]
+            shown = f"{temperature:.2f}" if temperature else "model"
+            mean_psnr = statistics.mean(psnr(o, t) for o, t in zip(outs, truths))
+            mean_chroma = statistics.mean(chroma(o) for o in outs)
+            print(f"{'model':>10} {size:>5} {shown:>5} {mean_psnr:>8.2f} {mean_chroma:>7.2f}")
 
 
 if __name__ == "__main__":

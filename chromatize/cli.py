@@ -107,6 +107,8 @@ def _add_colorize(sub) -> None:
                    help="'default', a .safetensors file, a .pt checkpoint or a run folder")
     p.add_argument("--size", type=int, default=DEFAULT_SIZE, help="long side the model sees (default %(default)s)")
     p.add_argument("--format", help="output format by extension: png, jpg, webp, tif, bmp (default: the input's)")
+    p.add_argument("--temperature", type=float,
+                   help="annealed-mean temperature of bin-classifier models (lower = more vivid)")
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.set_defaults(run=_run_colorize)
@@ -119,7 +121,8 @@ def _run_colorize(args) -> int:
     jobs, problems = plan_jobs(args.inputs, args.out_dir, fmt=args.format)
     for _, message in problems:
         print(f"chromatize: error: {message}", file=sys.stderr)
-    colorizer = load(args.model, size=args.size, device=args.device, batch_size=args.batch_size)
+    colorizer = load(args.model, size=args.size, device=args.device, batch_size=args.batch_size,
+                     temperature=args.temperature)
     report = run_jobs(colorizer, jobs, progress=not args.quiet)
     failed = len(report.failed) + len(problems)
     where = args.out_dir or "beside the inputs (suffix _color)"

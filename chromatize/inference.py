@@ -22,11 +22,16 @@ def default_model_path() -> Path:
 
 
 def load(model: str | Path = "default", *, size: int = DEFAULT_SIZE, device: str = "auto",
-         batch_size: int = 8) -> "Colorizer":
+         batch_size: int = 8, temperature: float | None = None) -> "Colorizer":
     """A ready Colorizer: 'default' (the shipped model), a .safetensors file, a .pt checkpoint
-    or a training run folder."""
+    or a training run folder. temperature overrides a classifier's annealed-mean temperature."""
     path = default_model_path() if str(model) == "default" else Path(model)
-    return Colorizer(load_model(path), size=size, device=device, batch_size=batch_size)
+    net = load_model(path)
+    if temperature is not None:
+        if not hasattr(net, "set_temperature"):
+            raise ValueError(f"{path}: temperature applies to bin-classifier models only")
+        net.set_temperature(temperature)
+    return Colorizer(net, size=size, device=device, batch_size=batch_size)
 
 
 def colorize_image(image: Image.Image | np.ndarray, model: str | Path = "default", **options) -> Image.Image:

@@ -82,3 +82,16 @@ def test_missing_config_json_is_a_clear_error(tmp_path):
     path.with_suffix(".json").unlink()
     with pytest.raises(FileNotFoundError, match="a.json"):
         load_model(path)
+
+
+def test_unet_temperature_is_saved_and_sharpens_the_decode(tmp_path):
+    model = create_model("unet", width=8).eval()
+    logits = torch.randn(1, model.bin_centers.shape[0], 2, 2)
+    warm = model.to_ab(logits)
+    model.set_temperature(0.05)
+    sharp = model.to_ab(logits)
+    mode = model.bin_centers[logits.argmax(1)].permute(0, 3, 1, 2)        # (1, 2, 2, 2)
+    assert (sharp - mode).abs().mean() < (warm - mode).abs().mean()
+    assert load_model(save_model(model, tmp_path / "u.safetensors")).temperature == 0.05
+    with pytest.raises(ValueError, match="positive"):
+        model.set_temperature(0)

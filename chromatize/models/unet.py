@@ -53,6 +53,14 @@ class UNetColorizer(Colorizer2d):
         out_channels = centers.shape[0] if head == "classification" else 2
         self.head = nn.Conv2d(c2, out_channels, 1)
 
+    def set_temperature(self, temperature: float) -> None:
+        """Annealed-mean temperature: 1 = the plain mean (drifts to the gamut's reddish centroid when
+        unsure), towards 0 = the most likely bin (vivid, can be patchy)."""
+        if not temperature > 0:
+            raise ValueError(f"temperature must be positive, got {temperature}")
+        self.temperature = temperature
+        self.config["temperature"] = temperature
+
     @property
     def is_classifier(self) -> bool:
         return self.config["head"] == "classification"

@@ -1,0 +1,37 @@
+"""The model that ships in the package: present, loadable without pickle, and giving real colour."""
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+import chromatize
+from chromatize.color import rgb_to_lab
+from chromatize.inference import default_model_path
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def lab_of(img: Image.Image) -> np.ndarray:
+    import torch
+
+    rgb = torch.from_numpy(np.asarray(img.convert("RGB"), np.float32) / 255).permute(2, 0, 1)[None]
+    return rgb_to_lab(rgb)[0].numpy()                                   # (3, H, W)
+
+
+def test_default_weights_ship_with_their_config():
+    path = default_model_path()
+    assert path.exists() and path.with_suffix(".json").exists()
+    assert path.stat().st_size < 10 * 2**20
+
+
+def test_default_model_colours_an_unseen_meadow():
+    grey = Image.open(EXAMPLES / "meadow.jpg")
+    out = chromatize.colorize_image(grey)
+    assert out.size == grey.size and out.mode == "RGB"
+    lab = lab_of(out)
+    chroma = np.hypot(lab[1], lab[2])
+    assert chroma.mean() > 8                                            # not grey, not faint sepia
+    ground = lab[:, lab.shape[1] * 2 // 3:]                             # the bottom third is grass
+    assert ground[1].mean() < 0                                         # green side of the a axis
+    grey_l = lab_of(grey)[0]
+    assert np.abs(lab[0] - grey_l).mean() < 1.0                        # the photo's own lightness is kept
