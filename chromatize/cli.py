@@ -90,6 +90,8 @@ def _run_train(args) -> int:
         overrides["model_kwargs"] = dict(_parse_option(o) for o in args.model_option)
     run_dir = Path(args.out)
     if args.resume:
+        if not (run_dir / "config.json").exists():
+            raise FileNotFoundError(f"{run_dir}: nothing to resume (no config.json from an earlier run)")
         cfg = build_config(config_file=str(run_dir / "config.json"), overrides=overrides)
     else:
         cfg = build_config(preset=args.preset, config_file=args.config, overrides=overrides)

@@ -110,3 +110,8 @@ def test_alpha_run_writes_colorization_and_loss_curve(photo_dir, tmp_path):
     assert float(rows[-1]["train_loss"]) < float(rows[0]["train_loss"])
     for name in ("colorized.png", "loss.png"):
         assert (tmp_path / "alpha" / name).exists()
+
+
+def test_cli_resume_without_a_run_is_a_clear_error(photo_dir, tmp_path, capsys):
+    assert main(["train", str(photo_dir), "--out", str(tmp_path / "none"), "--resume", "-q"]) == 2
+    assert "nothing to resume" in capsys.readouterr().err
