@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,8 +43,9 @@ def plan_jobs(inputs: list[str | Path], out_dir: str | Path | None = None, *,
         except ImageError as err:
             problems.append((root, str(err)))
             continue
+        in_place = root.is_dir() and (out_dir is None or Path(out_dir).resolve() == root.resolve())
         for path in files:
-            if root.is_dir() and out_dir is None and path.stem.endswith(SUFFIX):
+            if in_place and path.stem.endswith(SUFFIX):
                 continue                                        # an earlier run's output
             relative = path.relative_to(root) if root.is_dir() else Path(path.name)
             jobs.append(Job(path, _target(path, relative, out_dir, fmt)))
@@ -104,4 +106,4 @@ def _colorize_chunk(colorizer: Colorizer, loaded: list, report: BatchReport) -> 
 
 def _fail(report: BatchReport, job: Job, message: str) -> None:
     report.failed.append((job.source, message))
-    tqdm.write(f"chromatize: error: {message}")
+    tqdm.write(f"chromatize: error: {message}", file=sys.stderr)
