@@ -1,7 +1,6 @@
 """Colorizer: predict ab at model resolution, paste it onto the original full-resolution L."""
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +17,7 @@ DEFAULT_SIZE = 256          # long side the model sees, in pixels
 
 
 def default_model_path() -> Path:
-    return Path(str(resources.files("chromatize") / "weights" / "default.safetensors"))
+    return Path(__file__).resolve().parent / "weights" / "default.safetensors"
 
 
 def load(model: str | Path = "default", *, size: int = DEFAULT_SIZE, device: str = "auto",

@@ -18,8 +18,9 @@ def resolve_device(name: str = "auto") -> torch.device:
 def cpu_has_fast_bf16() -> bool:
     """True when the CPU has native bf16 matrix instructions (AVX512-BF16 / AMX).
 
-    Without them PyTorch emulates bf16 convolutions, which is far slower than fp32 (measured 40x
-    slower on an AVX2-only EPYC), so autocast is used only where this is true.
+    Without them PyTorch emulates bf16 convolutions, which is far slower than fp32 (about 10x
+    slower than channels_last fp32 on an AVX2-only EPYC; BENCHMARKS.md), so autocast is used
+    only where this is true.
     """
     try:
         return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
