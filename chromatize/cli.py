@@ -39,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_colorize(sub)
     _add_alpha(sub)
     _add_export(sub)
+    _add_evaluate(sub)
     sub.add_parser("models", help="list the registered architectures").set_defaults(run=_run_models)
     return parser
 
@@ -171,6 +172,34 @@ def _run_export(args) -> int:
         raise ValueError(f"{args.output}: the output must end in .safetensors")
     path = save_model(load_model(args.checkpoint), args.output, half=args.half)
     print(f"wrote {path} and {path.with_suffix('.json')}")
+    return 0
+
+
+def _add_evaluate(sub) -> None:
+    p = sub.add_parser("evaluate", help="score models on colour photos (PSNR, SSIM, CIEDE2000, colourfulness, AuC)")
+    p.add_argument("data", help="folder of colour photos, or a text file of paths (a run's val_images.txt)")
+    p.add_argument("--model", action="append", required=True,
+                   help="'gray' (baseline), 'default', a model file or run folder; repeat to compare")
+    p.add_argument("--size", type=int, default=DEFAULT_SIZE, help="long side the models see")
+    p.add_argument("--out", help="folder for per_image.csv, summary.json and grid.png (one subfolder a model "
+                                 "when several are given)")
+    p.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"])
+    p.set_defaults(run=_run_evaluate)
+
+
+def _run_evaluate(args) -> int:
+    from .evaluate import evaluate, format_table, list_photos, make_colorizer, model_label, write_report
+
+    paths = list_photos(args.data)
+    summaries = {}
+    for model in args.model:
+        label = model_label(model)
+        rows, summary, samples = evaluate(make_colorizer(model, size=args.size, device=args.device), paths,
+                                          progress=not args.quiet)
+        summaries[label] = summary
+        if args.out:
+            write_report(Path(args.out) / label if len(args.model) > 1 else Path(args.out), rows, summary, samples)
+    print(format_table(summaries))
     return 0
 
 
