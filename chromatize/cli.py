@@ -70,6 +70,8 @@ def _add_train(sub) -> None:
     p.add_argument("--flips", action=argparse.BooleanOptionalAction, default=None,
                    help="horizontal flips (default off)")
     p.add_argument("--patience", type=int, help="stop after N epochs without validation gain (0 = off)")
+    p.add_argument("--time-budget-min", type=float,
+                   help="stop after this many minutes of training steps; cosine decay follows the clock")
     p.add_argument("--sample-every", type=int, help="write a validation sample grid every N epochs")
     p.add_argument("--max-images", type=int, help="use at most N images (0 = all)")
     p.add_argument("--seed", type=int)
@@ -79,7 +81,8 @@ def _add_train(sub) -> None:
 
 
 _TRAIN_FLAGS = ("model", "size", "epochs", "steps_per_epoch", "batch_size", "lr", "lr_schedule", "optimizer",
-                "loss", "val_dir", "val_split", "augment", "flips", "patience", "sample_every", "max_images",
+                "loss", "val_dir", "val_split", "augment", "flips", "patience", "time_budget_min", "sample_every",
+                "max_images",
                 "seed", "device")
 
 

@@ -29,6 +29,7 @@ class TrainConfig:
     zoom: float = 0.2                   # zoom range: scale in [1 - zoom, 1 + zoom]
     seed: int = 0                       # seeds the split, batches, augmentation and weights
     device: str = "auto"                # auto | cpu | cuda
+    time_budget_min: float = 0.0       # stop training after this many minutes of training steps; 0 = off
     patience: int = 0                   # early stopping after this many epochs without val gain; 0 = off
     sample_every: int = 5               # write a val sample grid every N epochs
     max_images: int = 0                 # use at most this many images (0 = all); for quick trials
@@ -50,10 +51,10 @@ class TrainConfig:
 
 PRESETS: dict[str, dict] = {
     # The report's recipe: Beta with three extra convs, Adagrad 1e-3, MSE, its augmentation, batch 15.
-    "seed-beta": dict(model="beta", model_kwargs={"extra_convs": 3}, optimizer="adagrad", lr=1e-3,
+    "seed-beta": dict(model="beta", model_kwargs={"extra_convs": 3}, size=256, optimizer="adagrad", lr=1e-3,
                       loss="mse", batch_size=15, augment=True, flips=False, weight_decay=0.0),
     # Our default recipe: the U-Net with bin classification, AdamW.
-    "default": dict(model="unet", model_kwargs={}, optimizer="adamw", lr=2e-3, batch_size=16,
+    "default": dict(model="unet", model_kwargs={}, size=192, optimizer="adamw", lr=2e-3, batch_size=16,
                     lr_schedule="cosine"),
 }
 

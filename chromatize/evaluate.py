@@ -50,7 +50,9 @@ def model_label(model: str) -> str:
     path = Path(model)
     if model in ("gray", "default"):
         return model
-    return path.name if path.is_dir() else path.stem
+    if path.is_dir() or path.stem in ("model", "best", "last"):           # name a run's model by its run
+        return path.name if path.is_dir() else path.parent.name
+    return path.stem
 
 
 def list_photos(source: str | Path) -> list[Path]:

@@ -57,16 +57,41 @@ def make_optimizer(cfg: TrainConfig, params) -> torch.optim.Optimizer:
     return kinds[cfg.optimizer](params, lr=cfg.lr, weight_decay=cfg.weight_decay)
 
 
-def make_scheduler(cfg: TrainConfig, optimizer, total_steps: int) -> torch.optim.lr_scheduler.LambdaLR:
+def make_scheduler(cfg: TrainConfig, optimizer, total_steps: int, clock: "Clock") -> torch.optim.lr_scheduler.LambdaLR:
+    """Cosine decay over the run; with a time budget, over whichever runs out first, steps or time."""
     if cfg.lr_schedule not in ("constant", "cosine"):
         raise ValueError(f"lr_schedule must be constant or cosine, got {cfg.lr_schedule!r}")
 
     def factor(step: int) -> float:
         if cfg.lr_schedule == "constant":
             return 1.0
-        return 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(step / max(total_steps, 1), 1.0)))
+        progress = max(step / max(total_steps, 1), clock.fraction_used())
+        return 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
 
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+class Clock:
+    """Training seconds spent (steps only, validation excluded), against an optional budget."""
+
+    def __init__(self, budget_s: float, spent_s: float = 0.0):
+        self.budget_s, self.spent_s, self._since = budget_s, spent_s, None
+
+    def start(self) -> None:
+        self._since = time.perf_counter()
+
+    def stop(self) -> None:
+        self.spent_s += time.perf_counter() - self._since
+        self._since = None
+
+    def now(self) -> float:
+        return self.spent_s + (time.perf_counter() - self._since if self._since else 0.0)
+
+    def fraction_used(self) -> float:
+        return self.now() / self.budget_s if self.budget_s else 0.0
+
+    def out(self) -> bool:
+        return bool(self.budget_s) and self.now() >= self.budget_s
 
 
 def fit(model: nn.Module, loss_fn: nn.Module, train_data: TrainData, val_data: ValData, *,
@@ -78,18 +103,20 @@ def fit(model: nn.Module, loss_fn: nn.Module, train_data: TrainData, val_data: V
     model.to(device, memory_format=torch.channels_last)
     loss_fn.to(device)
     optimizer = make_optimizer(cfg, model.parameters())
-    scheduler = make_scheduler(cfg, optimizer, cfg.epochs * steps_per_epoch)
+    clock = Clock(cfg.time_budget_min * 60)
+    scheduler = make_scheduler(cfg, optimizer, cfg.epochs * steps_per_epoch, clock)
     generator = torch.Generator().manual_seed(cfg.seed)
     state = RunState()
     if resume:
         state = _restore(run_dir / "last.pt", model, optimizer, scheduler, generator)
+        clock.spent_s = sum(row["seconds"] for row in state.history)
     atomic_write(run_dir / "config.json", lambda tmp: Path(tmp).write_text(json.dumps(cfg.to_dict(), indent=2)))
     total = cfg.epochs * steps_per_epoch
     bar = tqdm(total=total, initial=min(state.step, total), unit="step", disable=not progress,
                dynamic_ncols=True, desc="training")
-    while state.epoch < cfg.epochs and not _should_stop(cfg, state):
+    while state.epoch < cfg.epochs and not _should_stop(cfg, state) and not clock.out():
         row = _run_epoch(model, loss_fn, (optimizer, scheduler), train_data, val_data, cfg, steps_per_epoch,
-                         generator, device, state, bar)
+                         generator, device, state, bar, clock)
         _record(row, state, model, (optimizer, scheduler), generator, cfg, run_dir)
         if on_epoch_end:
             on_epoch_end(state.epoch, model)
@@ -105,11 +132,14 @@ def _should_stop(cfg: TrainConfig, state: RunState) -> bool:
 
 
 def _run_epoch(model, loss_fn, optimizers, train_data, val_data, cfg, steps, generator, device,
-               state: RunState, bar) -> dict:
+               state: RunState, bar, clock: Clock) -> dict:
     optimizer, scheduler = optimizers
     model.train()
-    started, total_loss, images = time.perf_counter(), 0.0, 0
+    started, total_loss, images, done = time.perf_counter(), 0.0, 0, 0
+    clock.start()
     for l_norm, ab_norm in train_data.epoch_batches(cfg.batch_size, steps, generator):
+        if clock.out():
+            break                                                     # time budget spent mid-epoch
         l_norm, ab_norm = prepare(l_norm, device), prepare(ab_norm, device)
         with autocast(device):
             loss = loss_fn(model(l_norm), ab_norm)
@@ -120,15 +150,17 @@ def _run_epoch(model, loss_fn, optimizers, train_data, val_data, cfg, steps, gen
         optimizer.step()
         scheduler.step()
         state.step += 1
+        done += 1
         total_loss += loss.item()
         images += l_norm.shape[0]
         rate = images / (time.perf_counter() - started)
         bar.update(1)
         bar.set_postfix(epoch=state.epoch + 1, loss=f"{loss.item():.4f}", img_s=f"{rate:.1f}")
+    clock.stop()
     seconds = time.perf_counter() - started
     val_loss = evaluate_loss(model, loss_fn, val_data, batch_size=cfg.batch_size, device=device)
-    bar.set_postfix(epoch=state.epoch + 1, loss=f"{total_loss / steps:.4f}", val=f"{val_loss:.4f}")
-    return {"epoch": state.epoch + 1, "step": state.step, "train_loss": total_loss / steps,
+    bar.set_postfix(epoch=state.epoch + 1, loss=f"{total_loss / max(done, 1):.4f}", val=f"{val_loss:.4f}")
+    return {"epoch": state.epoch + 1, "step": state.step, "train_loss": total_loss / max(done, 1),
             "val_loss": val_loss, "seconds": round(seconds, 2), "images_per_s": round(images / seconds, 2)}
 
 

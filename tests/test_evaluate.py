@@ -24,7 +24,7 @@ def test_evaluate_writes_report_and_compares_models(photo_dir, tmp_path, tiny_mo
                          "auc_rebalanced", "n_images"}
     assert gray["n_images"] == 8 and gray["colorfulness"] < 1
     assert gray["delta_cf"] == abs(gray["colorfulness"] - gray["colorfulness_gt"])
-    assert (out / "model" / "grid.png").exists()
+    assert (out / "tiny" / "grid.png").exists()                          # a run's model.safetensors: its run name
     assert len((out / "gray" / "per_image.csv").read_text().strip().splitlines()) == 9
 
 

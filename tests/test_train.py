@@ -115,3 +115,12 @@ def test_alpha_run_writes_colorization_and_loss_curve(photo_dir, tmp_path):
 def test_cli_resume_without_a_run_is_a_clear_error(photo_dir, tmp_path, capsys):
     assert main(["train", str(photo_dir), "--out", str(tmp_path / "none"), "--resume", "-q"]) == 2
     assert "nothing to resume" in capsys.readouterr().err
+
+
+def test_time_budget_stops_training_early(photo_dir, tmp_path):
+    cfg = build_config(overrides=dict(TINY, model="alpha", epochs=1000, steps_per_epoch=5, sample_every=0,
+                                      time_budget_min=0.02, lr_schedule="cosine"))
+    state = train_run(photo_dir, tmp_path / "run", cfg, progress=False)
+    rows = history(tmp_path / "run")
+    assert state.epoch < 1000 and len(rows) == state.epoch
+    assert sum(float(r["seconds"]) for r in rows) < 1.2 * 60 * 0.02 + 5       # the last epoch may be cut short
