@@ -10,7 +10,6 @@ runs it (including Python start-up and imports).
 from __future__ import annotations
 
 import argparse
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -22,20 +21,12 @@ from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _timing import median_seconds  # noqa: E402
 from chromatize.images import open_image, save_atomic  # noqa: E402
 from chromatize.inference import load  # noqa: E402
 from chromatize.color import normalize_l  # noqa: E402
-
-
-def median_seconds(fn, runs: int) -> float:
-    fn()                                                   # warm-up
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def photo_1024x768(folder: Path) -> Path:

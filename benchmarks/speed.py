@@ -10,33 +10,23 @@ bf16 is timed only up to --bf16-max-size when the CPU has no native bf16 (it is 
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _timing import median_seconds  # noqa: E402
 from chromatize.models import create_model, list_models  # noqa: E402
 from chromatize.runtime import cpu_has_fast_bf16  # noqa: E402
 
 
-def median_s(fn, runs: int) -> float:
-    fn()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def matmul_peak(dtype: torch.dtype, n: int = 2048, runs: int = 5) -> float:
     a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
-    return 2 * n**3 / median_s(lambda: a @ b, runs) / 1e9
+    return 2 * n**3 / median_seconds(lambda: a @ b, runs) / 1e9
 
 
 def forward_flops(model, x) -> int:
@@ -66,7 +56,7 @@ def main() -> None:
                     continue
                 runs = args.runs if prec == "fp32" or native else 1
                 with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=prec == "bf16"):
-                    seconds = median_s(lambda: model(x), runs)
+                    seconds = median_seconds(lambda: model(x), runs)
                 mp = size * size / 1e6
                 rate = gflop / seconds
                 print(f"{name:<8}{size:>6}{prec:>6}{seconds * 1e3:>10.1f}{mp / seconds:>8.2f}{gflop / mp:>10.2f}"
