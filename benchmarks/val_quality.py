@@ -21,11 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 from chromatize.images import find_images, open_image  # noqa: E402
 from chromatize.inference import load  # noqa: E402
-
-
-def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
-    return float(10 * np.log10(255**2 / max(mse, 1e-10)))
+from chromatize.metrics import psnr  # noqa: E402
 
 
 def chroma(rgb: np.ndarray) -> float:

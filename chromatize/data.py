@@ -41,7 +41,7 @@ def _lab_square(img: Image.Image, side: int) -> torch.Tensor:
     """Resize the shorter side to `side`, centre-crop a square, -> (3, side, side) float16 Lab."""
     w, h = img.size
     scale = side / min(w, h)
-    img = img.convert("RGB") if img.mode not in ("RGB", "L") else img
+    img = img if img.mode in ("RGB", "L") else Image.fromarray(to_rgb_array(img))
     img = img.resize((max(side, round(w * scale)), max(side, round(h * scale))), Image.BICUBIC)
     left, top = (img.width - side) // 2, (img.height - side) // 2
     rgb = to_rgb_array(img.crop((left, top, left + side, top + side)))
