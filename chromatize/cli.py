@@ -62,6 +62,11 @@ def _add_train(sub) -> None:
     p.add_argument("--optimizer", choices=["adagrad", "rmsprop", "adam", "adamw"])
     p.add_argument("--loss", choices=["mse", "l1", "huber"],
                    help="regression loss (classifier heads use bin cross-entropy)")
+    p.add_argument("--rebalance", type=float,
+                   help="class rebalancing of classifier heads: 0.5 strong (default), 1 = none")
+    p.add_argument("--ab-regression", type=float,
+                   help="weight of a Huber term on a classifier's mean ab (0 = pure classification)")
+    p.add_argument("--ema", type=float, help="decay of an exponential moving average of the weights, e.g. 0.999")
     val = p.add_mutually_exclusive_group()
     val.add_argument("--val-dir", help="separate folder of validation photos")
     val.add_argument("--val-split", type=float, help="fraction of DATA_DIR held out for validation")
@@ -81,9 +86,8 @@ def _add_train(sub) -> None:
 
 
 _TRAIN_FLAGS = ("model", "size", "epochs", "steps_per_epoch", "batch_size", "lr", "lr_schedule", "optimizer",
-                "loss", "val_dir", "val_split", "augment", "flips", "patience", "time_budget_min", "sample_every",
-                "max_images",
-                "seed", "device")
+                "loss", "rebalance", "ab_regression", "ema", "val_dir", "val_split", "augment", "flips", "patience",
+                "time_budget_min", "sample_every", "max_images", "seed", "device")
 
 
 def _run_train(args) -> int:

@@ -20,6 +20,9 @@ class TrainConfig:
     lr_schedule: str = "constant"       # constant | cosine (decay to 5% of lr over the whole run)
     weight_decay: float = 1e-4          # decoupled weight decay (adamw) or L2 (others)
     loss: str = "mse"                   # mse | l1 | huber (regression heads; classifiers use bin CE)
+    rebalance: float = 0.5              # classifiers: weight 1/((1-r)*prior + r/Q); 1 = no rebalancing
+    ab_regression: float = 0.0          # classifiers: weight of a Huber term on the decoded mean ab
+    ema: float = 0.0                    # decay of an exponential moving average of the weights; 0 = off
     val_split: float = 0.1              # fraction of images held out when no val_dir is given
     val_dir: str = ""                   # separate validation folder (overrides val_split)
     augment: bool = True                # random rotation, shear, zoom and crop

@@ -35,17 +35,22 @@ class BinClassLoss(nn.Module):
 
     centers: (Q, 2) bin centres in ab_norm units. The target is pooled to the logits' size, each
     pixel soft-encoded over its `neighbours` nearest bins with a Gaussian of `sigma` ab units,
-    and weighted by the rebalancing weight of its nearest bin (set by fit_prior).
+    and weighted by the rebalancing weight of its nearest bin (set by fit_prior). With
+    `regression` > 0 a Huber term between the distribution's mean ab and the target is added,
+    which pulls the decoded colour towards the truth where the classes alone leave it unsure.
     """
 
     def __init__(self, centers: torch.Tensor, *, neighbours: int = 5, sigma: float = 5.0,
-                 rebalance: float = 0.5):
+                 rebalance: float = 0.5, regression: float = 0.0):
         super().__init__()
         self.register_buffer("centers", centers.clone())
         self.register_buffer("weights", torch.ones(centers.shape[0]))
         self.neighbours = neighbours
         self.sigma = sigma / 128.0
+        if not 0 < rebalance <= 1:
+            raise ValueError(f"rebalance must be in (0, 1], got {rebalance}")
         self.rebalance = rebalance
+        self.regression = regression
 
     def encode(self, ab: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(N, 2) ab_norm -> soft targets (N, Q) and nearest-bin index (N,)."""
@@ -72,11 +77,15 @@ class BinClassLoss(nn.Module):
         soft, nearest = self.encode(ab.float())
         log_p = torch.log_softmax(logits.float(), dim=1).permute(0, 2, 3, 1).reshape(ab.shape[0], -1)
         per_pixel = -(soft * log_p).sum(1)                                 # (N,)
-        return (per_pixel * self.weights[nearest]).mean()
+        loss = (per_pixel * self.weights[nearest]).mean()
+        if self.regression:
+            mean_ab = log_p.exp() @ self.centers                           # (N, 2)
+            loss = loss + self.regression * F.smooth_l1_loss(mean_ab, ab.float(), beta=0.1)
+        return loss
 
 
-def build_loss(kind: str, model: nn.Module) -> nn.Module:
+def build_loss(kind: str, model: nn.Module, *, rebalance: float = 0.5, regression: float = 0.0) -> nn.Module:
     """The loss a model trains with: bin classification for classifier heads, else regression."""
     if getattr(model, "is_classifier", False):
-        return BinClassLoss(model.bin_centers)
+        return BinClassLoss(model.bin_centers, rebalance=rebalance, regression=regression)
     return RegressionLoss(kind)

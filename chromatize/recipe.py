@@ -44,7 +44,7 @@ def train_run(data_dir: str | Path, run_dir: str | Path, cfg: TrainConfig, *, re
     atomic_write(run_dir / "val_images.txt", lambda tmp: Path(tmp).write_text(
         "".join(f"{p}\n" for p in val_cache.paths)))
     model = create_model(cfg.model, **cfg.model_kwargs)
-    loss_fn = build_loss(cfg.loss, model)
+    loss_fn = build_loss(cfg.loss, model, rebalance=cfg.rebalance, regression=cfg.ab_regression)
     if isinstance(loss_fn, BinClassLoss):
         loss_fn.fit_prior(_ab_pixels(train_cache))
     augment = dict(rotation=cfg.rotation, shear=cfg.shear, zoom=cfg.zoom)

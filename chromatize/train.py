@@ -6,9 +6,12 @@ Run-folder layout:
     loss.png      train and validation loss curves (the overfitting plot)
     last.pt       weights + optimiser + RNG state + config, written after every epoch
     best.pt       the same for the epoch with the lowest validation loss
+With cfg.ema, validation, samples and the checkpoints' "model" use the averaged weights; the
+raw training weights ride along as "train_model" so that --resume continues exactly.
 """
 from __future__ import annotations
 
+import copy
 import csv
 import json
 import logging
@@ -71,6 +74,27 @@ def make_scheduler(cfg: TrainConfig, optimizer, total_steps: int, clock: "Clock"
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
+class Ema:
+    """Exponential moving average of a model's weights and buffers, with the usual warm-up:
+    the decay is min(decay, (1 + n) / (10 + n)) at update n, so early weights fade fast."""
+
+    def __init__(self, model: nn.Module, decay: float):
+        if not 0 < decay < 1:
+            raise ValueError(f"ema decay must be in (0, 1), got {decay}")
+        self.module = copy.deepcopy(model).eval()
+        self.decay, self.updates = decay, 0
+
+    @torch.no_grad()
+    def update(self, model: nn.Module) -> None:
+        self.updates += 1
+        decay = min(self.decay, (1 + self.updates) / (10 + self.updates))
+        for avg, new in zip(self.module.state_dict().values(), model.state_dict().values()):
+            if avg.dtype.is_floating_point:
+                avg.lerp_(new, 1 - decay)
+            else:
+                avg.copy_(new)
+
+
 class Clock:
     """Training seconds spent (steps only, validation excluded), against an optional budget."""
 
@@ -106,20 +130,21 @@ def fit(model: nn.Module, loss_fn: nn.Module, train_data: TrainData, val_data: V
     clock = Clock(cfg.time_budget_min * 60)
     scheduler = make_scheduler(cfg, optimizer, cfg.epochs * steps_per_epoch, clock)
     generator = torch.Generator().manual_seed(cfg.seed)
+    ema = Ema(model, cfg.ema) if cfg.ema else None
     state = RunState()
     if resume:
-        state = _restore(run_dir / "last.pt", model, optimizer, scheduler, generator)
+        state = _restore(run_dir / "last.pt", model, optimizer, scheduler, generator, ema)
         clock.spent_s = sum(row["seconds"] for row in state.history)
     atomic_write(run_dir / "config.json", lambda tmp: Path(tmp).write_text(json.dumps(cfg.to_dict(), indent=2)))
     total = cfg.epochs * steps_per_epoch
     bar = tqdm(total=total, initial=min(state.step, total), unit="step", disable=not progress,
                dynamic_ncols=True, desc="training")
     while state.epoch < cfg.epochs and not _should_stop(cfg, state) and not clock.out():
-        row = _run_epoch(model, loss_fn, (optimizer, scheduler), train_data, val_data, cfg, steps_per_epoch,
+        row = _run_epoch(model, ema, loss_fn, (optimizer, scheduler), train_data, val_data, cfg, steps_per_epoch,
                          generator, device, state, bar, clock)
-        _record(row, state, model, (optimizer, scheduler), generator, cfg, run_dir)
+        _record(row, state, (model, ema), (optimizer, scheduler), generator, cfg, run_dir)
         if on_epoch_end:
-            on_epoch_end(state.epoch, model)
+            on_epoch_end(state.epoch, ema.module if ema else model)
     bar.close()
     return state
 
@@ -131,7 +156,7 @@ def _should_stop(cfg: TrainConfig, state: RunState) -> bool:
     return False
 
 
-def _run_epoch(model, loss_fn, optimizers, train_data, val_data, cfg, steps, generator, device,
+def _run_epoch(model, ema: Ema | None, loss_fn, optimizers, train_data, val_data, cfg, steps, generator, device,
                state: RunState, bar, clock: Clock) -> dict:
     optimizer, scheduler = optimizers
     model.train()
@@ -149,6 +174,8 @@ def _run_epoch(model, loss_fn, optimizers, train_data, val_data, cfg, steps, gen
         loss.backward()
         optimizer.step()
         scheduler.step()
+        if ema:
+            ema.update(model)
         state.step += 1
         done += 1
         total_loss += loss.item()
@@ -158,7 +185,7 @@ def _run_epoch(model, loss_fn, optimizers, train_data, val_data, cfg, steps, gen
         bar.set_postfix(epoch=state.epoch + 1, loss=f"{loss.item():.4f}", img_s=f"{rate:.1f}")
     clock.stop()
     seconds = time.perf_counter() - started
-    val_loss = evaluate_loss(model, loss_fn, val_data, batch_size=cfg.batch_size, device=device)
+    val_loss = evaluate_loss(ema.module if ema else model, loss_fn, val_data, batch_size=cfg.batch_size, device=device)
     bar.set_postfix(epoch=state.epoch + 1, loss=f"{total_loss / max(done, 1):.4f}", val=f"{val_loss:.4f}")
     return {"epoch": state.epoch + 1, "step": state.step, "train_loss": total_loss / max(done, 1),
             "val_loss": val_loss, "seconds": round(seconds, 2), "images_per_s": round(images / seconds, 2)}
@@ -178,23 +205,24 @@ def evaluate_loss(model: nn.Module, loss_fn: nn.Module, data: ValData, *, batch_
     return total / max(count, 1)
 
 
-def _record(row: dict, state: RunState, model, optimizers, generator, cfg, run_dir: Path) -> None:
+def _record(row: dict, state: RunState, models, optimizers, generator, cfg, run_dir: Path) -> None:
     state.epoch += 1
     state.history.append(row)
     improved = row["val_loss"] < state.best_val
     state.best_val = min(state.best_val, row["val_loss"])
     state.bad_epochs = 0 if improved else state.bad_epochs + 1
-    ckpt = _checkpoint(state, model, optimizers, generator, cfg)
+    ckpt = _checkpoint(state, models, optimizers, generator, cfg)
     atomic_write(run_dir / "last.pt", lambda tmp: torch.save(ckpt, tmp))
     if improved:
         atomic_write(run_dir / "best.pt", lambda tmp: torch.save(ckpt, tmp))
     write_history(state.history, run_dir)
 
 
-def _checkpoint(state: RunState, model, optimizers, generator, cfg: TrainConfig) -> dict:
+def _checkpoint(state: RunState, models, optimizers, generator, cfg: TrainConfig) -> dict:
     optimizer, scheduler = optimizers
-    return {
-        "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+    model, ema = models
+    ckpt = {
+        "model": _cpu_state(ema.module if ema else model),
         "model_config": model.config,
         "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
         "config": cfg.to_dict(),
@@ -202,13 +230,23 @@ def _checkpoint(state: RunState, model, optimizers, generator, cfg: TrainConfig)
         "bad_epochs": state.bad_epochs, "history": state.history,
         "torch_rng": torch.get_rng_state(), "batch_rng": generator.get_state(),
     }
+    if ema:
+        ckpt["train_model"], ckpt["ema_updates"] = _cpu_state(model), ema.updates
+    return ckpt
 
 
-def _restore(path: Path, model, optimizer, scheduler, generator) -> RunState:
+def _cpu_state(model: nn.Module) -> dict:
+    return {k: v.detach().cpu() for k, v in model.state_dict().items()}
+
+
+def _restore(path: Path, model, optimizer, scheduler, generator, ema: Ema | None) -> RunState:
     if not path.exists():
         raise FileNotFoundError(f"{path}: nothing to resume from (no last.pt in the run folder)")
     ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    model.load_state_dict(ckpt["model"])
+    if ema:
+        ema.module.load_state_dict(ckpt["model"])
+        ema.updates = ckpt["ema_updates"]
+    model.load_state_dict(ckpt["train_model"] if ema else ckpt["model"])
     optimizer.load_state_dict(ckpt["optimizer"])
     scheduler.load_state_dict(ckpt["scheduler"])
     torch.set_rng_state(ckpt["torch_rng"])

@@ -43,3 +43,21 @@ def test_regression_losses_are_zero_on_match_and_pool_the_target():
     for kind in ("mse", "l1", "huber"):
         assert RegressionLoss(kind)(pred, target).item() == 0
         assert RegressionLoss(kind)(pred, -target).item() > 0
+
+
+def test_rebalance_one_means_uniform_weights():
+    loss = BinClassLoss(ab_bin_centers() / AB_SCALE, rebalance=1.0)
+    loss.fit_prior(torch.cat((torch.zeros(900, 2), torch.full((100, 2), 0.4))))
+    assert torch.allclose(loss.weights, torch.ones_like(loss.weights))
+
+
+def test_ab_regression_term_penalises_a_mean_away_from_the_target():
+    centers = ab_bin_centers() / AB_SCALE
+    target = torch.full((1, 2, 4, 4), 0.3)
+    plain, mixed = BinClassLoss(centers), BinClassLoss(centers, regression=10.0)
+    _, idx = plain.encode(torch.tensor([[0.3, 0.3], [-0.3, -0.3]]))
+    for bin_index, is_right in ((idx[0], True), (idx[1], False)):
+        logits = torch.zeros(1, centers.shape[0], 2, 2)
+        logits[:, bin_index] = 20
+        extra = mixed(logits, target) - plain(logits, target)
+        assert (extra < 0.01) if is_right else (extra > 1.0)

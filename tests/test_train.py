@@ -30,8 +30,10 @@ def test_training_lowers_the_loss_and_writes_the_run_folder(photo_dir, tmp_path,
     assert len(list((tmp_path / "run" / "samples").glob("*.png"))) == 4
 
 
-def test_resume_continues_exactly(photo_dir, tmp_path):
-    cfg = build_config(overrides=dict(TINY, model_kwargs={"width": 8}, epochs=3, steps_per_epoch=2, sample_every=0))
+@pytest.mark.parametrize("extra", [{}, {"ema": 0.9, "rebalance": 0.8, "ab_regression": 5.0}])
+def test_resume_continues_exactly(photo_dir, tmp_path, extra):
+    cfg = build_config(overrides=dict(TINY, model_kwargs={"width": 8}, epochs=3, steps_per_epoch=2, sample_every=0,
+                                      **extra))
     train_run(photo_dir, tmp_path / "straight", cfg, progress=False)
     train_run(photo_dir, tmp_path / "split", cfg.updated({"epochs": 2}), progress=False)
     state = train_run(photo_dir, tmp_path / "split", cfg, resume=True, progress=False)
@@ -40,6 +42,9 @@ def test_resume_continues_exactly(photo_dir, tmp_path):
     straight = torch.load(tmp_path / "straight" / "last.pt", weights_only=True)["model"]
     resumed = torch.load(tmp_path / "split" / "last.pt", weights_only=True)["model"]
     assert all(torch.equal(straight[k], resumed[k]) for k in straight)
+    if extra:                                     # the averaged weights differ from the raw ones
+        raw = torch.load(tmp_path / "split" / "last.pt", weights_only=True)["train_model"]
+        assert any(not torch.equal(raw[k], resumed[k]) for k in raw if raw[k].dtype.is_floating_point)
 
 
 def test_training_is_reproducible_with_a_seed(photo_dir, tmp_path):
