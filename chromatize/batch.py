@@ -1,4 +1,8 @@
-"""Colorizing many files: where each output goes, and a run that reports bad files and goes on."""
+"""Colorizing many files: where each output goes, and a run that reports bad files and goes on.
+
+Still images share model batches; animations and videos go one at a time through the frame
+pipeline (frames.py) with the temporal stabilizer.
+"""
 from __future__ import annotations
 
 import logging
@@ -8,8 +12,11 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from .images import ImageError, find_images, open_image, output_format, save_atomic
+from .animation import colorize_animation, is_animation
+from .frames import FrameColorizer
+from .images import IMAGE_EXTENSIONS, ImageError, find_images, open_image, output_format, save_atomic
 from .inference import Colorizer
+from .video import VIDEO_SUFFIXES, colorize_video, is_video
 
 log = logging.getLogger(__name__)
 SUFFIX = "_color"
@@ -19,6 +26,17 @@ SUFFIX = "_color"
 class Job:
     source: Path
     target: Path
+
+
+@dataclass
+class MediaOptions:
+    """How animations and videos are done (see frames.py, stabilize.py, video.py)."""
+
+    temporal: str = "flow"              # off | flow
+    start: float | None = None          # seconds: first frame of a video slice
+    end: float | None = None            # seconds: end of a video slice (exclusive)
+    crf: int = 18                       # H.264/VP9 quality: lower = better, bigger
+    dither: bool = True                 # Floyd-Steinberg dithering in GIF output
 
 
 @dataclass
@@ -39,7 +57,7 @@ def plan_jobs(inputs: list[str | Path], out_dir: str | Path | None = None, *,
     for raw in inputs:
         root = Path(raw)
         try:
-            files = find_images(root)
+            files = find_images(root, IMAGE_EXTENSIONS | VIDEO_SUFFIXES)
         except ImageError as err:
             problems.append((root, str(err)))
             continue
@@ -63,12 +81,17 @@ def _target(path: Path, relative: Path, out_dir, fmt: str | None) -> Path:
     return (Path(out_dir) / relative).with_suffix(suffix)
 
 
-def run_jobs(colorizer: Colorizer, jobs: list[Job], *, progress: bool = True) -> BatchReport:
-    """Colorize every job, `colorizer.batch_size` files at a time; a bad file is reported and skipped."""
+def run_jobs(colorizer: Colorizer, jobs: list[Job], *, progress: bool = True,
+             media: MediaOptions | None = None) -> BatchReport:
+    """Colorize every job, still images `colorizer.batch_size` at a time, then animations and
+    videos one by one; a bad file is reported and skipped."""
     report = BatchReport()
-    bar = tqdm(total=len(jobs), unit="img", desc="colorizing", disable=not progress, dynamic_ncols=True)
-    for start in range(0, len(jobs), colorizer.batch_size):
-        chunk = jobs[start:start + colorizer.batch_size]
+    media = media or MediaOptions()
+    moving = [job for job in jobs if is_video(job.source) or is_animation(job.source)]
+    stills = [job for job in jobs if job not in moving]
+    bar = tqdm(total=len(jobs), unit="file", desc="colorizing", disable=not progress, dynamic_ncols=True)
+    for start in range(0, len(stills), colorizer.batch_size):
+        chunk = stills[start:start + colorizer.batch_size]
         loaded = []
         for job in chunk:
             try:
@@ -85,8 +108,26 @@ def run_jobs(colorizer: Colorizer, jobs: list[Job], *, progress: bool = True) ->
             except (OSError, ValueError) as err:
                 _fail(report, job, f"{job.target}: cannot write ({err})")
         bar.update(len(chunk))
+    for job in moving:
+        _run_moving(colorizer, job, media, report, progress)
+        bar.update(1)
     bar.close()
     return report
+
+
+def _run_moving(colorizer: Colorizer, job: Job, media: MediaOptions, report: BatchReport, progress: bool) -> None:
+    frames = FrameColorizer(colorizer, temporal=media.temporal)
+    try:
+        if is_video(job.source):
+            colorize_video(frames, job.source, job.target, start=media.start, end=media.end, crf=media.crf,
+                           progress=progress)
+        else:
+            colorize_animation(frames, job.source, job.target, dither=media.dither, crf=media.crf)
+        report.done.append(job.target)
+    except ImageError as err:
+        _fail(report, job, str(err))
+    except (OSError, ValueError, RuntimeError) as err:
+        _fail(report, job, f"{job.source}: cannot colorize ({err})")
 
 
 def _colorize_chunk(colorizer: Colorizer, loaded: list, report: BatchReport) -> list:

@@ -9,7 +9,9 @@ import sys
 from pathlib import Path
 
 from .config import PRESETS, build_config
+from .images import ImageError
 from .inference import DEFAULT_SIZE
+from .stabilize import TEMPORAL_MODES
 
 log = logging.getLogger("chromatize")
 
@@ -21,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(levelname)s: %(message)s")
     try:
         return args.run(args)
-    except (ValueError, FileNotFoundError, FloatingPointError) as err:
+    except (ValueError, FileNotFoundError, FloatingPointError, ImageError) as err:
         print(f"chromatize: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -40,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_alpha(sub)
     _add_export(sub)
     _add_evaluate(sub)
+    _add_evaluate_video(sub)
     sub.add_parser("models", help="list the registered architectures").set_defaults(run=_run_models)
     return parser
 
@@ -110,22 +113,33 @@ def _run_train(args) -> int:
 
 
 def _add_colorize(sub) -> None:
-    p = sub.add_parser("colorize", help="colorize image files and folders")
-    p.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or folders (searched recursively)")
+    p = sub.add_parser("colorize", help="colorize photos, animations (GIF, WebP, PNG) and videos, or folders of them")
+    p.add_argument("inputs", nargs="+", metavar="INPUT",
+                   help="image, animation or video files, or folders (searched recursively)")
     p.add_argument("-o", "--out-dir", help="output folder (default: beside each input, name + _color)")
     p.add_argument("--model", default="default",
                    help="'default', a .safetensors file, a .pt checkpoint or a run folder")
     p.add_argument("--size", type=int, default=DEFAULT_SIZE, help="long side the model sees (default %(default)s)")
-    p.add_argument("--format", help="output format by extension: png, jpg, webp, tif, bmp (default: the input's)")
+    p.add_argument("--format", help="output format by extension (default: the input's): png, jpg, webp, tif, "
+                                    "bmp for photos; gif, webp, png, mp4 for animations; mp4, mkv, mov, webm, avi "
+                                    "for video")
     p.add_argument("--temperature", type=float,
                    help="annealed-mean temperature of bin-classifier models (lower = more vivid)")
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    media = p.add_argument_group("animations and videos")
+    media.add_argument("--temporal", choices=TEMPORAL_MODES, default="flow",
+                       help="keep colours steady along the motion (flow, default) or colorize each frame alone")
+    media.add_argument("--start", type=float, help="video: first second to colorize")
+    media.add_argument("--end", type=float, help="video: second to stop at")
+    media.add_argument("--crf", type=int, default=18, help="video quality, lower is better (default %(default)s)")
+    media.add_argument("--dither", action=argparse.BooleanOptionalAction, default=True,
+                       help="dither GIF output (default on: no banding in skies)")
     p.set_defaults(run=_run_colorize)
 
 
 def _run_colorize(args) -> int:
-    from .batch import plan_jobs, run_jobs
+    from .batch import MediaOptions, plan_jobs, run_jobs
     from .inference import load
 
     jobs, problems = plan_jobs(args.inputs, args.out_dir, fmt=args.format)
@@ -133,10 +147,11 @@ def _run_colorize(args) -> int:
         print(f"chromatize: error: {message}", file=sys.stderr)
     colorizer = load(args.model, size=args.size, device=args.device, batch_size=args.batch_size,
                      temperature=args.temperature)
-    report = run_jobs(colorizer, jobs, progress=not args.quiet)
+    media = MediaOptions(temporal=args.temporal, start=args.start, end=args.end, crf=args.crf, dither=args.dither)
+    report = run_jobs(colorizer, jobs, progress=not args.quiet, media=media)
     failed = len(report.failed) + len(problems)
     where = args.out_dir or "beside the inputs (suffix _color)"
-    print(f"colorized {len(report.done)} image(s) into {where}; {failed} failed")
+    print(f"colorized {len(report.done)} file(s) into {where}; {failed} failed")
     return 1 if failed else 0
 
 
@@ -207,6 +222,31 @@ def _run_evaluate(args) -> int:
         if args.out:
             write_report(Path(args.out) / label if len(args.model) > 1 else Path(args.out), rows, summary, samples)
     print(format_table(summaries))
+    return 0
+
+
+def _add_evaluate_video(sub) -> None:
+    p = sub.add_parser("evaluate-video", help="score a model on a colour video or animation (PSNR, flicker)")
+    p.add_argument("clip", help="a colour video or animated GIF/WebP/PNG: the ground truth")
+    p.add_argument("--model", default="default", help="'default', a model file or a run folder")
+    p.add_argument("--temporal", action="append", choices=TEMPORAL_MODES,
+                   help="stabilizer mode(s) to score; repeat to compare (default: off and flow)")
+    p.add_argument("--size", type=int, default=DEFAULT_SIZE, help="long side the model sees")
+    p.add_argument("--max-frames", type=int, help="score only the first N frames")
+    p.add_argument("--out", help="folder for summary.json and strip.png")
+    p.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"])
+    p.set_defaults(run=_run_evaluate_video)
+
+
+def _run_evaluate_video(args) -> int:
+    from .evaluate_video import evaluate_clip, format_clip_table
+    from .inference import load
+
+    colorizer = load(args.model, size=args.size, device=args.device)
+    modes = tuple(dict.fromkeys(args.temporal or ["off", "flow"]))
+    summary = evaluate_clip(colorizer, Path(args.clip), modes=modes, max_frames=args.max_frames,
+                            out_dir=Path(args.out) if args.out else None, progress=not args.quiet)
+    print(format_clip_table(summary))
     return 0
 
 

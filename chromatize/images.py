@@ -111,10 +111,10 @@ def save_atomic(img: Image.Image, path: Path, **params) -> None:
     atomic_write(path, lambda tmp: img.save(tmp, format=fmt, **params))
 
 
-def find_images(root: Path) -> list[Path]:
-    """Image files under a folder (recursive, sorted), or the file itself."""
+def find_images(root: Path, extensions: set[str] = IMAGE_EXTENSIONS) -> list[Path]:
+    """Files with one of `extensions` under a folder (recursive, sorted), or the file itself."""
     if root.is_file():
         return [root]
     if not root.is_dir():
         raise ImageError(f"{root}: no such file or folder")
-    return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
+    return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in extensions)

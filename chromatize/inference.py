@@ -68,24 +68,31 @@ class Colorizer:
     @torch.no_grad()
     def predict_ab(self, l_fulls: list[torch.Tensor]) -> list[torch.Tensor]:
         """(1, 1, H, W) L tensors -> (1, 2, h, w) ab_norm at model resolution, batched by shape."""
-        small = [_resize(l, self.model_shape(*l.shape[-2:])) for l in l_fulls]
-        out: list[torch.Tensor | None] = [None] * len(small)
+        out: list[torch.Tensor | None] = [None] * len(l_fulls)
         by_shape: dict[tuple, list[int]] = {}
-        for i, l in enumerate(small):
+        for i, l in enumerate(l_fulls):
             by_shape.setdefault(tuple(l.shape[-2:]), []).append(i)
         for indices in by_shape.values():
-            for start in range(0, len(indices), self.batch_size):
-                chunk = indices[start:start + self.batch_size]
-                batch = torch.cat([small[i] for i in chunk]).to(self.device, memory_format=torch.channels_last)
-                with autocast(self.device):
-                    ab = self.model.predict_ab(normalize_l(batch)).float().cpu()   # (b, 2, h, w)
-                for i, row in zip(chunk, ab):
-                    out[i] = row[None]
+            _, ab = self.predict_frames(torch.cat([l_fulls[i] for i in indices]))
+            for i, row in zip(indices, ab):
+                out[i] = row[None]
         return out
+
+    @torch.no_grad()
+    def predict_frames(self, l_full: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(B, 1, H, W) L of same-size frames -> the L the model saw (B, 1, h, w) and its
+        ab_norm (B, 2, h, w), run `batch_size` frames at a time."""
+        small = _resize(l_full, self.model_shape(*l_full.shape[-2:]))
+        ab = []
+        for start in range(0, small.shape[0], self.batch_size):
+            batch = small[start:start + self.batch_size].to(self.device, memory_format=torch.channels_last)
+            with autocast(self.device):
+                ab.append(self.model.predict_ab(normalize_l(batch)).float().cpu())
+        return small, torch.cat(ab)
 
 
 def _resize(l_full: torch.Tensor, shape: tuple[int, int]) -> torch.Tensor:
-    """(1, 1, H, W) -> (1, 1, h, w), antialiased when shrinking."""
+    """(B, 1, H, W) -> (B, 1, h, w), antialiased when shrinking."""
     if tuple(l_full.shape[-2:]) == shape:
         return l_full
     return F.interpolate(l_full, size=shape, mode="bilinear", align_corners=False, antialias=True)

@@ -121,3 +121,105 @@ class AucAccumulator:
             raise ValueError("no pixels were added")
         rows = list(self.counts.values())
         return self._area(np.sum(rows, axis=0)), float(np.mean([self._area(r) for r in rows]))
+
+
+# --- temporal metrics for clips ------------------------------------------------------------------
+
+CDC_DILATIONS = (1, 2, 4)
+
+
+def channel_histograms(rgb: np.ndarray) -> np.ndarray:
+    """(H, W, 3) uint8 -> (3, 256) per-channel histograms, each summing to 1."""
+    flat = rgb.reshape(-1, 3)
+    return np.stack([np.bincount(flat[:, c], minlength=256) for c in range(3)]) / len(flat)
+
+
+def js_divergence(p: np.ndarray, q: np.ndarray) -> float:
+    """Jensen-Shannon divergence (natural log) of two distributions over the last axis, summed
+    over any leading axes' mean: 0.5 KL(p||m) + 0.5 KL(q||m), m = (p + q) / 2."""
+    m = (p + q) / 2
+
+    def kl(a: np.ndarray) -> np.ndarray:
+        safe = np.where(a > 0, a, 1.0)
+        return np.sum(np.where(a > 0, a * np.log(safe / np.where(m > 0, m, 1.0)), 0.0), axis=-1)
+
+    return float(np.mean(0.5 * kl(p) + 0.5 * kl(q)))
+
+
+class CdcAccumulator:
+    """Colour distribution consistency (Liu et al., TCVC): the Jensen-Shannon divergence of the
+    per-channel 256-bin RGB histograms of frames t and t + d, averaged over channels and t, then
+    over d in (1, 2, 4). Lower = steadier colours. Frames are added in order; memory is 4 frames."""
+
+    def __init__(self, dilations: tuple[int, ...] = CDC_DILATIONS):
+        self.dilations = dilations
+        self.recent: list[np.ndarray] = []
+        self.sums = {d: 0.0 for d in dilations}
+        self.counts = {d: 0 for d in dilations}
+
+    def add(self, rgb: np.ndarray) -> None:
+        hist = channel_histograms(rgb)
+        for d in self.dilations:
+            if len(self.recent) >= d:
+                self.sums[d] += js_divergence(self.recent[-d], hist)
+                self.counts[d] += 1
+        self.recent = (self.recent + [hist])[-max(self.dilations):]
+
+    def result(self) -> float:
+        per_d = [self.sums[d] / self.counts[d] for d in self.dilations if self.counts[d]]
+        if not per_d:
+            raise ValueError("CDC needs at least two frames")
+        return float(np.mean(per_d))
+
+
+def farneback_flow(source: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """(H, W, 2) flow from `source` to `target` (uint8 L frames): source(x) ~ target(x + flow(x))."""
+    import cv2
+
+    return cv2.calcOpticalFlowFarneback(source, target, None, pyr_scale=0.5, levels=3, winsize=15, iterations=3,
+                                        poly_n=5, poly_sigma=1.2, flags=0)
+
+
+class WarpErrorAccumulator:
+    """Temporal warp error of one or more a,b sequences that share one L sequence.
+
+    For each frame t > 0: the backward Farneback flow t -> t-1 on the L frames warps frame t-1's
+    a,b onto frame t; the error is the mean of |ab_t - warped ab_{t-1}|^2 (squared distance in
+    the ab plane, ab units) over pixels that are not occluded (forward-backward check of Sundaram et al.:
+    |b + f'|^2 < 0.01 (|b|^2 + |f'|^2) + 0.5) and whose flow stays inside the frame. Different
+    flow from the stabilizer's DIS, so a stabilizer is not graded by its own motion estimate.
+    """
+
+    def __init__(self):
+        self.prev_l8: np.ndarray | None = None
+        self.prev_ab: dict[str, np.ndarray] = {}
+        self.errors: dict[str, list[float]] = {}
+        self.valid_fraction: list[float] = []
+
+    def add(self, l8: np.ndarray, abs_by_name: dict[str, np.ndarray]) -> None:
+        """l8: (H, W) uint8 L (0..255); abs_by_name: name -> (H, W, 2) a,b of this frame."""
+        import cv2
+
+        if self.prev_l8 is not None:
+            h, w = l8.shape
+            back = farneback_flow(l8, self.prev_l8)
+            fwd = farneback_flow(self.prev_l8, l8)
+            gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+            map_x, map_y = gx + back[..., 0], gy + back[..., 1]
+            fwd_at = cv2.remap(fwd, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            mismatch = np.sum((back + fwd_at) ** 2, axis=2)
+            tolerance = 0.01 * (np.sum(back**2, axis=2) + np.sum(fwd_at**2, axis=2)) + 0.5
+            inside = (map_x >= 0) & (map_x <= w - 1) & (map_y >= 0) & (map_y <= h - 1)
+            valid = (mismatch < tolerance) & inside
+            self.valid_fraction.append(float(valid.mean()))
+            for name, ab in abs_by_name.items():
+                warped = cv2.remap(self.prev_ab[name].astype(np.float32), map_x, map_y, cv2.INTER_LINEAR,
+                                   borderMode=cv2.BORDER_REPLICATE)
+                diff = np.sum((ab - warped) ** 2, axis=2)[valid]
+                if diff.size:
+                    self.errors.setdefault(name, []).append(float(diff.mean()))
+        self.prev_l8 = l8
+        self.prev_ab = {name: np.asarray(ab, dtype=np.float32) for name, ab in abs_by_name.items()}
+
+    def result(self) -> dict[str, float]:
+        return {name: float(np.mean(values)) for name, values in self.errors.items()}

@@ -1,0 +1,123 @@
+"""Animated GIF, WebP and PNG: full frames in, colour animation out with the same timing.
+
+Pillow composites each frame onto the canvas honouring disposal, blending and partial-frame
+offsets, so every frame read here is a full canvas. The output keeps the frame count, each
+frame's duration, the loop count and the size. GIF output shares one palette, built from all
+the colorized frames, so colours do not shimmer between frames; Floyd-Steinberg dithering (on
+by default) keeps skies from banding.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageSequence
+
+from .frames import FrameColorizer
+from .images import ImageError, save_atomic
+
+ANIMATION_SUFFIXES = {".gif", ".webp", ".png"}
+ANIMATION_FORMATS = ("gif", "webp", "png", "mp4")
+PALETTE_SAMPLE = 64                                  # frames sampled to build the shared GIF palette
+
+
+@dataclass
+class Animation:
+    frames: list[np.ndarray]            # (H, W, 3) RGB uint8, full canvases
+    alphas: list[np.ndarray | None]     # (H, W) uint8 alpha per frame, or None when opaque
+    durations: list[int]                # milliseconds per frame
+    loop: int | None                    # the stored loop count (0 = forever); None = no loop entry, plays once
+
+    @property
+    def size(self) -> tuple[int, int]:
+        h, w = self.frames[0].shape[:2]
+        return w, h
+
+
+def is_animation(path: Path) -> bool:
+    """True for a GIF, WebP or PNG file with more than one frame."""
+    if path.suffix.lower() not in ANIMATION_SUFFIXES:
+        return False
+    try:
+        with Image.open(path) as img:
+            return getattr(img, "n_frames", 1) > 1
+    except (OSError, ValueError):
+        return False                                  # the image reader reports the problem
+
+
+def read_animation(path: Path) -> Animation:
+    try:
+        with Image.open(path) as img:
+            frames, alphas, durations = [], [], []
+            for frame in ImageSequence.Iterator(img):
+                rgba = np.asarray(frame.convert("RGBA"))
+                alpha = rgba[..., 3]
+                frames.append(np.ascontiguousarray(rgba[..., :3]))
+                alphas.append(None if alpha.min() == 255 else alpha.copy())
+                durations.append(int(frame.info.get("duration", img.info.get("duration", 100)) or 0))
+            loop = img.info.get("loop")
+    except (OSError, ValueError, EOFError) as err:
+        raise ImageError(f"{path}: cannot read animation ({err})") from err
+    if not frames:
+        raise ImageError(f"{path}: animation has no frames")
+    return Animation(frames, alphas, durations, loop)
+
+
+def colorize_animation(frames: FrameColorizer, source: Path, target: Path, *, dither: bool = True,
+                       crf: int = 18) -> int:
+    """Colorize an animation into target (format from its suffix); returns the frame count."""
+    fmt = target.suffix.lower().lstrip(".")
+    if fmt not in ANIMATION_FORMATS:
+        raise ImageError(f"{target}: cannot write an animation as {fmt!r} (use {', '.join(ANIMATION_FORMATS)})")
+    anim = read_animation(source)
+    frames.reset()
+    colored = list(frames.colorize(anim.frames))
+    if fmt == "mp4":
+        from .video import write_frames_video
+
+        write_frames_video(colored, anim.durations, target, crf=crf)
+        return len(colored)
+    images = [_with_alpha(rgb, alpha) for rgb, alpha in zip(colored, anim.alphas)]
+    params: dict = {"save_all": True, "append_images": images[1:], "duration": anim.durations}
+    if anim.loop is not None:
+        params["loop"] = anim.loop
+    if fmt == "gif":
+        images = _quantize_shared(images, dither=dither)
+        params.update(append_images=images[1:], disposal=2 if any(a is not None for a in anim.alphas) else 1,
+                      optimize=False)
+    elif fmt == "webp":
+        params.update(quality=90, method=4)
+    save_atomic(images[0], target, **params)
+    return len(colored)
+
+
+def _with_alpha(rgb: np.ndarray, alpha: np.ndarray | None) -> Image.Image:
+    if alpha is None:
+        return Image.fromarray(rgb, "RGB")
+    return Image.fromarray(np.dstack((rgb, alpha)), "RGBA")
+
+
+def _quantize_shared(images: list[Image.Image], *, dither: bool) -> list[Image.Image]:
+    """One 255-colour palette for every frame (index 255 = transparent where a frame has alpha)."""
+    step = max(1, len(images) // PALETTE_SAMPLE)
+    sample = [img.convert("RGB") for img in images[::step]]
+    w, h = sample[0].size
+    scale = min(1.0, 256 / max(w, h))
+    thumbs = [s.resize((max(1, round(w * scale)), max(1, round(h * scale))), Image.Resampling.BOX) for s in sample]
+    sheet = Image.new("RGB", (thumbs[0].width, thumbs[0].height * len(thumbs)))
+    for i, thumb in enumerate(thumbs):
+        sheet.paste(thumb, (0, i * thumbs[0].height))
+    palette = sheet.quantize(colors=255, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    mode = Image.Dither.FLOYDSTEINBERG if dither else Image.Dither.NONE
+    out = []
+    for img in images:
+        indexed = img.convert("RGB").quantize(palette=palette, dither=mode)
+        if img.mode == "RGBA":
+            pixels = np.asarray(indexed).copy()
+            pixels[np.asarray(img)[..., 3] < 128] = 255
+            indexed = Image.fromarray(pixels, "P")
+            indexed.putpalette(palette.getpalette())
+            indexed.info["transparency"] = 255
+        out.append(indexed)
+    return out
