@@ -19,6 +19,8 @@ from .images import ImageError, save_atomic
 
 ANIMATION_SUFFIXES = {".gif", ".webp", ".png"}
 ANIMATION_FORMATS = ("gif", "webp", "png", "mp4")
+# What Pillow raises on damaged files, besides OSError: truncated GIFs end in IndexError or EOFError.
+_DAMAGED = (OSError, ValueError, EOFError, IndexError, SyntaxError)
 PALETTE_SAMPLE = 64                                  # frames sampled to build the shared GIF palette
 
 
@@ -42,8 +44,8 @@ def is_animation(path: Path) -> bool:
     try:
         with Image.open(path) as img:
             return getattr(img, "n_frames", 1) > 1
-    except (OSError, ValueError):
-        return False                                  # the image reader reports the problem
+    except _DAMAGED:
+        return path.suffix.lower() == ".gif"          # a damaged GIF: let read_animation report it
 
 
 def read_animation(path: Path) -> Animation:
@@ -57,8 +59,8 @@ def read_animation(path: Path) -> Animation:
                 alphas.append(None if alpha.min() == 255 else alpha.copy())
                 durations.append(int(frame.info.get("duration", img.info.get("duration", 100)) or 0))
             loop = img.info.get("loop")
-    except (OSError, ValueError, EOFError) as err:
-        raise ImageError(f"{path}: cannot read animation ({err})") from err
+    except _DAMAGED as err:
+        raise ImageError(f"{path}: damaged or truncated animation ({err or type(err).__name__})") from err
     if not frames:
         raise ImageError(f"{path}: animation has no frames")
     return Animation(frames, alphas, durations, loop)

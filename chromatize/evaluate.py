@@ -88,11 +88,10 @@ def evaluate(colorizer, paths: list[Path], *, progress: bool = True) -> tuple[li
         except ImageError as err:
             failed.append(str(err))
             continue
-        grey = Image.fromarray(truth).convert("L")
-        pred = np.asarray(colorizer.colorize(grey).convert("RGB"))
+        pred = np.asarray(colorizer.colorize(Image.fromarray(truth)).convert("RGB"))   # sees the photo's L only
         rows.append(score_image(pred, truth, aucs, path.name))
         if len(samples) < GRID_IMAGES:
-            samples.append((np.asarray(grey.convert("RGB")), pred, truth))
+            samples.append((np.asarray(GrayBaseline().colorize(Image.fromarray(truth))), pred, truth))
     if not rows:
         raise ValueError(f"no readable photos to evaluate ({len(failed)} unreadable)")
     return rows, summarize(rows, aucs), samples

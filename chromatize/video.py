@@ -216,7 +216,7 @@ class _Writer:
         ctx = video_in.codec_context
         self.stream.width, self.stream.height = ctx.width, ctx.height
         self.stream.pix_fmt = "yuv420p" if ctx.width % 2 == 0 and ctx.height % 2 == 0 else "yuv444p"
-        self.stream.time_base = video_in.time_base
+        self.stream.time_base = self.stream.codec_context.time_base = video_in.time_base
         rate = video_in.average_rate or video_in.guessed_rate
         if rate:
             self.stream.codec_context.framerate = Fraction(rate)
@@ -324,7 +324,7 @@ def write_frames_video(frames: list[np.ndarray], durations_ms: list[int], target
             stream = out.add_stream(codec, options={**options, "crf": str(crf)})
             stream.width, stream.height = w, h
             stream.pix_fmt = "yuv420p" if w % 2 == 0 and h % 2 == 0 else "yuv444p"
-            stream.time_base = Fraction(1, 1000)
+            stream.time_base = stream.codec_context.time_base = Fraction(1, 1000)
             pts = 0
             for rgb, duration in zip(frames, durations_ms):
                 frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
