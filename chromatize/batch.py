@@ -15,7 +15,7 @@ from tqdm import tqdm
 from .animation import colorize_animation, is_animation
 from .frames import FrameColorizer
 from .images import IMAGE_EXTENSIONS, ImageError, find_images, open_image, output_format, save_atomic
-from .inference import Colorizer
+from .inference import Colorizer, load
 from .video import VIDEO_SUFFIXES, colorize_video, is_video
 
 log = logging.getLogger(__name__)
@@ -116,13 +116,8 @@ def run_jobs(colorizer: Colorizer, jobs: list[Job], *, progress: bool = True,
 
 
 def _run_moving(colorizer: Colorizer, job: Job, media: MediaOptions, report: BatchReport, progress: bool) -> None:
-    frames = FrameColorizer(colorizer, temporal=media.temporal)
     try:
-        if is_video(job.source):
-            colorize_video(frames, job.source, job.target, start=media.start, end=media.end, crf=media.crf,
-                           progress=progress)
-        else:
-            colorize_animation(frames, job.source, job.target, dither=media.dither, crf=media.crf)
+        colorize_media(job.source, job.target, model=colorizer, options=media, progress=progress)
         report.done.append(job.target)
     except ImageError as err:
         _fail(report, job, str(err))
@@ -148,3 +143,24 @@ def _colorize_chunk(colorizer: Colorizer, loaded: list, report: BatchReport) -> 
 def _fail(report: BatchReport, job: Job, message: str) -> None:
     report.failed.append((job.source, message))
     tqdm.write(f"chromatize: error: {message}", file=sys.stderr)
+
+
+def colorize_media(source: str | Path, target: str | Path | None = None, *, model: str | Path | Colorizer = "default",
+                   options: MediaOptions | None = None, progress: bool = True) -> Path:
+    """Colorize one animation (GIF, WebP, PNG) or video file; returns the output path (default:
+    beside the source with the `_color` suffix). Raises ImageError with a one-line message."""
+    source = Path(source)
+    target = Path(target) if target else source.with_name(source.stem + SUFFIX + source.suffix)
+    if target.resolve() == source.resolve():
+        raise ImageError(f"{target}: the output would replace the input")
+    colorizer = model if isinstance(model, Colorizer) else load(model)
+    options = options or MediaOptions()
+    frames = FrameColorizer(colorizer, temporal=options.temporal)
+    if is_video(source):
+        colorize_video(frames, source, target, start=options.start, end=options.end, crf=options.crf,
+                       progress=progress)
+    elif is_animation(source):
+        colorize_animation(frames, source, target, dither=options.dither, crf=options.crf)
+    else:
+        raise ImageError(f"{source}: not a video or an animated GIF/WebP/PNG")
+    return target

@@ -51,7 +51,8 @@ def _add_train(sub) -> None:
     p = sub.add_parser("train", help="train a colorizer on a folder of colour photos")
     p.add_argument("data_dir", help="folder of colour photos (searched recursively)")
     p.add_argument("--out", required=True, help="run folder for checkpoints, history and plots")
-    p.add_argument("--preset", choices=sorted(PRESETS), help="a named recipe (flags override it)")
+    p.add_argument("--preset", choices=sorted(PRESETS), default="default",
+                   help="a named recipe (default: %(default)s; flags override it)")
     p.add_argument("--config", help="JSON file of TrainConfig values (flags override it)")
     p.add_argument("--model", help="architecture: alpha, beta or unet")
     p.add_argument("--model-option", action="append", default=[], metavar="KEY=VALUE",
@@ -216,6 +217,8 @@ def _run_evaluate(args) -> int:
     summaries = {}
     for model in args.model:
         label = model_label(model)
+        if label in summaries:                  # e.g. the shipped 'default' and a run folder named default
+            label = str(model)
         rows, summary, samples = evaluate(make_colorizer(model, size=args.size, device=args.device), paths,
                                           progress=not args.quiet)
         summaries[label] = summary

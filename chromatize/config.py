@@ -56,9 +56,10 @@ PRESETS: dict[str, dict] = {
     # The report's recipe: Beta with three extra convs, Adagrad 1e-3, MSE, its augmentation, batch 15.
     "seed-beta": dict(model="beta", model_kwargs={"extra_convs": 3}, size=256, optimizer="adagrad", lr=1e-3,
                       loss="mse", batch_size=15, augment=True, flips=False, weight_decay=0.0),
-    # Our default recipe: the U-Net with bin classification, AdamW.
+    # Our default recipe: the U-Net with bin classification (milder rebalancing, plus a Huber term on
+    # the decoded mean ab), AdamW with cosine decay, EMA of the weights.
     "default": dict(model="unet", model_kwargs={}, size=192, optimizer="adamw", lr=2e-3, batch_size=16,
-                    lr_schedule="cosine"),
+                    lr_schedule="cosine", rebalance=0.75, ab_regression=10.0, ema=0.999),
 }
 
 

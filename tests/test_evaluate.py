@@ -36,3 +36,19 @@ def test_evaluate_gray_on_grey_truth_is_perfect(tmp_path):
     assert main(["evaluate", str(folder), "--model", "gray", "--out", str(tmp_path / "e"), "-q"]) == 0
     summary = json.loads((tmp_path / "e" / "summary.json").read_text())
     assert summary["psnr"] > 45 and summary["auc"] > 0.99 and summary["ssim"] > 0.99
+
+
+def test_models_are_scored_with_the_photos_exact_lightness(tmp_path):
+    """The grey baseline's error is all in a,b: its L matches the photo's L, not a luma grey's."""
+    import torch
+
+    from chromatize.color import rgb_to_lab
+    from chromatize.evaluate import evaluate
+
+    path = tmp_path / "vivid.png"
+    scene(3).save(path)
+    rows, _, samples = evaluate(GrayBaseline(), [path], progress=False)
+    _, pred, truth = samples[0]
+    lab = lambda rgb: rgb_to_lab(torch.from_numpy(rgb / 255.0).permute(2, 0, 1)[None])[0]
+    assert (lab(pred)[0] - lab(truth)[0]).abs().mean() < 0.3
+    assert rows[0].psnr > 0
