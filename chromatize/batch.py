@@ -87,8 +87,9 @@ def run_jobs(colorizer: Colorizer, jobs: list[Job], *, progress: bool = True,
     videos one by one; a bad file is reported and skipped."""
     report = BatchReport()
     media = media or MediaOptions()
-    moving = [job for job in jobs if is_video(job.source) or is_animation(job.source)]
-    stills = [job for job in jobs if job not in moving]
+    stills, moving = [], []
+    for job in jobs:
+        (moving if is_video(job.source) or is_animation(job.source) else stills).append(job)
     bar = tqdm(total=len(jobs), unit="file", desc="colorizing", disable=not progress, dynamic_ncols=True)
     for start in range(0, len(stills), colorizer.batch_size):
         chunk = stills[start:start + colorizer.batch_size]

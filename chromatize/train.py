@@ -136,8 +136,8 @@ def fit(model: nn.Module, loss_fn: nn.Module, train_data: TrainData, val_data: V
         state = _restore(run_dir / "last.pt", model, optimizer, scheduler, generator, ema)
         clock.spent_s = sum(row["seconds"] for row in state.history)
     atomic_write(run_dir / "config.json", lambda tmp: Path(tmp).write_text(json.dumps(cfg.to_dict(), indent=2)))
-    total = cfg.epochs * steps_per_epoch
-    bar = tqdm(total=total, initial=min(state.step, total), unit="step", disable=not progress,
+    total = None if cfg.time_budget_min else cfg.epochs * steps_per_epoch     # a budget ends it by the clock
+    bar = tqdm(total=total, initial=min(state.step, total or state.step), unit="step", disable=not progress,
                dynamic_ncols=True, desc="training")
     while state.epoch < cfg.epochs and not _should_stop(cfg, state) and not clock.out():
         row = _run_epoch(model, ema, loss_fn, (optimizer, scheduler), train_data, val_data, cfg, steps_per_epoch,
