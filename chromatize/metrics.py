@@ -186,11 +186,14 @@ class WarpErrorAccumulator:
     For each frame t > 0: the backward Farneback flow t -> t-1 on the L frames warps frame t-1's
     a,b onto frame t; the error is the mean of |ab_t - warped ab_{t-1}|^2 (squared distance in
     the ab plane, ab units) over pixels that are not occluded (forward-backward check of Sundaram et al.:
-    |b + f'|^2 < 0.01 (|b|^2 + |f'|^2) + 0.5) and whose flow stays inside the frame. Different
+    |b + f'|^2 < 0.01 (|b|^2 + |f'|^2) + 0.5), whose flow stays inside the frame, and whose
+    warped L matches within `lum_tol` L units (a flow that lands on another surface is not a
+    correspondence, whatever its consistency). Different
     flow from the stabilizer's DIS, so a stabilizer is not graded by its own motion estimate.
     """
 
-    def __init__(self):
+    def __init__(self, *, lum_tol: float = 5.0):
+        self.lum_tol = lum_tol
         self.prev_l8: np.ndarray | None = None
         self.prev_ab: dict[str, np.ndarray] = {}
         self.errors: dict[str, list[float]] = {}
@@ -210,7 +213,9 @@ class WarpErrorAccumulator:
             mismatch = np.sum((back + fwd_at) ** 2, axis=2)
             tolerance = 0.01 * (np.sum(back**2, axis=2) + np.sum(fwd_at**2, axis=2)) + 0.5
             inside = (map_x >= 0) & (map_x <= w - 1) & (map_y >= 0) & (map_y <= h - 1)
-            valid = (mismatch < tolerance) & inside
+            warped_l = cv2.remap(self.prev_l8, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            same_surface = np.abs(l8.astype(np.float32) - warped_l) < self.lum_tol * 2.55
+            valid = (mismatch < tolerance) & inside & same_surface
             self.valid_fraction.append(float(valid.mean()))
             for name, ab in abs_by_name.items():
                 warped = cv2.remap(self.prev_ab[name].astype(np.float32), map_x, map_y, cv2.INTER_LINEAR,

@@ -11,17 +11,23 @@ its a,b output, so it is model-agnostic and cheap (two DIS flows on ~256x192 fra
    between L_t and the warped L_{t-1}; 0 where the flow leaves the frame.
 4. Output a,b = w * warped + (1 - w) * prediction, with w = keep * confidence: a recursive average
    along motion trajectories (about 1 / (1 - keep) frames long) that falls back to the fresh
-   prediction wherever the flow cannot be trusted.
+   prediction wherever the flow cannot be trusted. With ab_tol > 0 the confidence is also
+   multiplied by exp(-(|prediction - warped| / ab_tol)^2), so that a large change of colour is
+   followed at once instead of being averaged in (less lag, less smoothing).
 5. Scene cuts reset it: when the L histograms of consecutive frames differ by more than
    `cut_threshold` (L1 distance of 32-bin histograms, in [0, 2]) the prediction passes unchanged.
 
-Knobs: keep (0.85), fb_tol (1.0 px), lum_tol (8 L units), cut_threshold (0.5).
+Knobs: keep (0.86), fb_tol (1.5 px), lum_tol (8 L units), ab_tol (0 = off; ab units),
+cut_threshold (0.5). The defaults were chosen on ../shared/data/video (BENCHMARKS.md): more keep
+steadies more but lags behind real colour changes, which costs PSNR on a pan.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
+
+from .color import AB_SCALE
 
 TEMPORAL_MODES = ("off", "flow")
 HIST_BINS = 32
@@ -46,11 +52,12 @@ class FlowStabilizer:
     """Call once per frame, in order: stabilizer(l, ab) -> ab. l: (h, w) L in [0, 100];
     ab: (2, h, w) the model's a,b for that frame. reset() forgets the past (a new clip)."""
 
-    def __init__(self, *, keep: float = 0.85, fb_tol: float = 1.0, lum_tol: float = 8.0,
+    def __init__(self, *, keep: float = 0.86, fb_tol: float = 1.5, lum_tol: float = 8.0, ab_tol: float = 0.0,
                  cut_threshold: float = 0.5):
         if not 0 <= keep < 1:
             raise ValueError(f"keep must be in [0, 1), got {keep}")
         self.keep, self.fb_tol, self.lum_tol, self.cut_threshold = keep, fb_tol, lum_tol, cut_threshold
+        self.ab_tol = ab_tol
         cv2 = _cv2()
         self._dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_FAST)
         self._prev: _Previous | None = None
@@ -72,6 +79,9 @@ class FlowStabilizer:
             out = ab
         else:
             confidence, warped = self.warp(l8, prev)
+            if self.ab_tol:                                   # a big change is news, not flicker: follow it
+                change = np.linalg.norm(ab - warped, axis=0) * AB_SCALE
+                confidence = confidence * np.exp(-((change / self.ab_tol) ** 2))
             weight = self.keep * confidence
             out = weight * warped + (1 - weight) * ab
         self._prev = _Previous(l8, hist, out)

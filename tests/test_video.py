@@ -265,7 +265,7 @@ def test_evaluate_video_reports_modes_and_truth(tmp_path, tiny_model_file, capsy
     summary = json.loads((tmp_path / "ev" / "summary.json").read_text())
     assert summary["frames"] == 10 and set(summary["modes"]) == {"off", "flow"}
     for row in summary["modes"].values():
-        assert row["psnr"] > 10 and row["cdc"] >= 0 and row["warp_error"] >= 0
+        assert row["psnr"] > 10 and row["cdc"] >= 0 and row["warp_error"] >= 0 and row["warp_error_8bit"] >= 0
     assert summary["truth"]["warp_error"] >= 0
     with Image.open(tmp_path / "ev" / "strip.png") as strip:
         assert strip.width > strip.height / 4                            # rows of grey | off | flow | truth
