@@ -52,8 +52,9 @@ def main() -> None:
             history = train(folder, Path(args.out) / preset, preset, budget)
             best = min(range(len(history)), key=lambda i: history[i]["val_loss"])
             to_best = sum(r["seconds"] for r in history[:best + 1])
-            rows.append((preset, budget, int(history[-1]["step"]), statistics.median(r["images_per_s"] for r in history),
-                         best + 1, len(history), history[best]["val_loss"], to_best))
+            rate = statistics.median(r["images_per_s"] for r in history)
+            rows.append((preset, budget, int(history[-1]["step"]), rate, best + 1, len(history),
+                         history[best]["val_loss"], to_best))
     print(f"50 photos (45 train / 5 val) from {args.photos}")
     print(f"{'recipe':<11}{'budget':>8}{'steps':>7}{'img/s':>8}{'best epoch':>12}{'best val':>10}{'to best':>10}")
     for preset, budget, steps, rate, best, epochs, val, to_best in rows:
