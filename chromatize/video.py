@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -93,8 +94,6 @@ def colorize_video(frames: FrameColorizer, source: Path, target: Path, *, start:
 def _transcode(frames: FrameColorizer, reader: "_Reader", tmp: Path, target: Path, *, crf: int,
                progress: bool) -> VideoReport:
     av = _av()
-    import time
-
     started = time.perf_counter()
     video_in = reader.video
     out = av.open(str(tmp), "w", format=CONTAINERS[target.suffix.lower()])
