@@ -67,7 +67,8 @@ def _add_train(sub) -> None:
     p.add_argument("--loss", choices=["mse", "l1", "huber"],
                    help="regression loss (classifier heads use bin cross-entropy)")
     p.add_argument("--rebalance", type=float,
-                   help="class rebalancing of classifier heads: 0.5 strong (default), 1 = none")
+                   help="class rebalancing of classifier heads: 0.5 strong (Zhang et al.), 1 = none; "
+                        "the default preset uses 0.75")
     p.add_argument("--ab-regression", type=float,
                    help="weight of a Huber term on a classifier's mean ab (0 = pure classification)")
     p.add_argument("--ema", type=float, help="decay of an exponential moving average of the weights, e.g. 0.999")
@@ -78,6 +79,8 @@ def _add_train(sub) -> None:
                    help="random rotation, shear, zoom and crop (default on)")
     p.add_argument("--flips", action=argparse.BooleanOptionalAction, default=None,
                    help="horizontal flips (default off)")
+    p.add_argument("--degrade", type=float,
+                   help="share of training inputs given old-photo damage: grain, blur, JPEG, fading, scratches")
     p.add_argument("--patience", type=int, help="stop after N epochs without validation gain (0 = off)")
     p.add_argument("--time-budget-min", type=float,
                    help="stop after this many minutes of training steps; cosine decay follows the clock")
@@ -90,7 +93,7 @@ def _add_train(sub) -> None:
 
 
 _TRAIN_FLAGS = ("model", "size", "epochs", "steps_per_epoch", "batch_size", "lr", "lr_schedule", "optimizer",
-                "loss", "rebalance", "ab_regression", "ema", "val_dir", "val_split", "augment", "flips", "patience",
+                "loss", "rebalance", "ab_regression", "ema", "val_dir", "val_split", "augment", "flips", "degrade", "patience",
                 "time_budget_min", "sample_every", "max_images", "seed", "device")
 
 

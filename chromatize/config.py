@@ -27,6 +27,7 @@ class TrainConfig:
     val_dir: str = ""                   # separate validation folder (overrides val_split)
     augment: bool = True                # random rotation, shear, zoom and crop
     flips: bool = False                 # horizontal flips (the report left them out on purpose)
+    degrade: float = 0.0                # share of training inputs given old-photo damage (degrade.py)
     rotation: float = 20.0              # max rotation in degrees
     shear: float = 0.2                  # max shear in radians
     zoom: float = 0.2                   # zoom range: scale in [1 - zoom, 1 + zoom]
@@ -57,9 +58,11 @@ PRESETS: dict[str, dict] = {
     "seed-beta": dict(model="beta", model_kwargs={"extra_convs": 3}, size=256, optimizer="adagrad", lr=1e-3,
                       loss="mse", batch_size=15, augment=True, flips=False, weight_decay=0.0),
     # Our default recipe: the U-Net with bin classification (milder rebalancing, plus a Huber term on
-    # the decoded mean ab), AdamW with cosine decay, EMA of the weights.
-    "default": dict(model="unet", model_kwargs={}, size=192, optimizer="adamw", lr=2e-3, batch_size=16,
-                    lr_schedule="cosine", rebalance=0.75, ab_regression=10.0, ema=0.999),
+    # the decoded mean ab), AdamW with cosine decay, EMA of the weights; it takes colour hints
+    # (simulated in training) and half its inputs get old-photo damage.
+    "default": dict(model="unet", model_kwargs={"hints": True, "depth": 4}, size=192, optimizer="adamw", lr=2e-3,
+                    batch_size=16, lr_schedule="cosine", rebalance=0.75, ab_regression=10.0, ema=0.999,
+                    degrade=0.5),
 }
 
 

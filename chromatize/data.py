@@ -13,6 +13,8 @@ from PIL import Image
 from tqdm import tqdm
 
 from .color import normalize_ab, normalize_l, rgb_to_lab
+from .degrade import degrade_l
+from .hints import reference_vector, simulate_points
 from .images import ImageError, find_images, open_image, to_rgb_array
 
 log = logging.getLogger(__name__)
@@ -68,14 +70,21 @@ def gather_images(data_dir: str | Path, *, max_images: int = 0) -> list[Path]:
 
 
 class Batcher:
-    """Turns a LabCache into (l_norm, ab_norm) batches of side `size`, augmented or centre-cropped.
+    """Turns a LabCache into (inputs, ab_norm) batches of side `size`, augmented or centre-cropped.
 
-    l_norm: (B, 1, size, size) in [-1, 1]; ab_norm: (B, 2, size, size) in [-1, 1].
+    inputs: (l_norm,) with l_norm (B, 1, size, size) in [-1, 1]; for a hint model in training
+    (`hint_bins` = its (Q, 2) bin centres) (l_norm, points, reference) as in hints.py.
+    ab_norm: (B, 2, size, size) in [-1, 1], the target.
+    `degrade`: the share of images whose L input gets old-photo damage (degrade.py); the
+    target stays clean. Extra randomness comes from torch's global generator (seeded, and saved
+    in checkpoints), so a resumed run draws the same.
     """
 
     def __init__(self, cache: LabCache, *, size: int, augment: bool, flips: bool = False,
-                 rotation: float = 20.0, shear: float = 0.2, zoom: float = 0.2):
+                 rotation: float = 20.0, shear: float = 0.2, zoom: float = 0.2, degrade: float = 0.0,
+                 hint_bins: torch.Tensor | None = None, reference_p: float = 0.3):
         self.cache, self.size = cache, size
+        self.degrade, self.hint_bins, self.reference_p = degrade, hint_bins, reference_p
         self.affine = K.AugmentationSequential(
             K.RandomAffine(degrees=rotation, shear=math.degrees(shear), scale=(1 - zoom, 1 + zoom),
                            padding_mode="reflection", p=1.0),
@@ -87,7 +96,23 @@ class Batcher:
         lab = self.affine(lab) if self.affine else _center_crop(lab, self.size)   # (B, 3, size, size)
         if self.flip:
             lab = self.flip(lab)
-        return normalize_l(lab[:, :1]), normalize_ab(lab[:, 1:])
+        l, ab_norm = lab[:, :1], normalize_ab(lab[:, 1:])
+        if self.degrade:
+            damaged = torch.rand(len(l)) < self.degrade
+            l = torch.stack([degrade_l(x[None])[0] if d else x for x, d in zip(l, damaged)])
+        if self.hint_bins is None:
+            return (normalize_l(l),), ab_norm
+        return (normalize_l(l), simulate_points(ab_norm), self._references(ab_norm)), ab_norm
+
+    def _references(self, ab_norm: torch.Tensor) -> torch.Tensor:
+        """(B, Q + 2): the palette of a random 50-100 % crop of each image's own truth for
+        `reference_p` of the images, absent (zeros) for the rest."""
+        refs = torch.zeros(len(ab_norm), self.hint_bins.shape[0] + 2)
+        for i in torch.nonzero(torch.rand(len(ab_norm)) < self.reference_p).flatten().tolist():
+            side = int(self.size * (0.5 + 0.5 * float(torch.rand(()))))
+            top, left = torch.randint(0, self.size - side + 1, (2,)).tolist()
+            refs[i] = reference_vector(ab_norm[i:i + 1, :, top:top + side, left:left + side], self.hint_bins)[0]
+        return refs
 
     def epoch_batches(self, batch_size: int, steps: int, generator: torch.Generator):
         """Yield `steps` index batches, reshuffling whenever the data runs out."""

@@ -48,7 +48,9 @@ def train_run(data_dir: str | Path, run_dir: str | Path, cfg: TrainConfig, *, re
     if isinstance(loss_fn, BinClassLoss):
         loss_fn.fit_prior(_ab_pixels(train_cache))
     augment = dict(rotation=cfg.rotation, shear=cfg.shear, zoom=cfg.zoom)
-    train_data = Batcher(train_cache, size=cfg.size, augment=cfg.augment, flips=cfg.flips, **augment)
+    hint_bins = model.bin_centers if getattr(model, "takes_hints", False) else None
+    train_data = Batcher(train_cache, size=cfg.size, augment=cfg.augment, flips=cfg.flips, degrade=cfg.degrade,
+                         hint_bins=hint_bins, **augment)
     val_data = Batcher(val_cache, size=cfg.size, augment=False)
     steps = cfg.steps_per_epoch or math.ceil(len(train_cache) / cfg.batch_size)
     device = resolve_device(cfg.device)
@@ -94,7 +96,7 @@ def _sample_writer(val_data: Batcher, folder: Path, *, every: int, last: int, de
         if every <= 0 or (epoch % every and epoch != last):
             return
         idx = torch.arange(min(SAMPLE_IMAGES, len(val_data.cache)))
-        l_norm, ab_norm = val_data.batch(idx)
+        (l_norm,), ab_norm = val_data.batch(idx)
         model.eval()
         with torch.no_grad():
             ab_pred = model.predict_ab(prepare(l_norm, device)).float().cpu()
@@ -112,10 +114,10 @@ class SingleImage:
 
     def epoch_batches(self, batch_size: int, steps: int, generator: torch.Generator):
         for _ in range(steps):
-            yield self.l_norm, self.ab_norm
+            yield (self.l_norm,), self.ab_norm
 
     def ordered_batches(self, batch_size: int):
-        yield self.l_norm, self.ab_norm
+        yield (self.l_norm,), self.ab_norm
 
 
 def alpha_run(image: str | Path, out_dir: str | Path, *, steps: int = 1000, lr: float = 1e-3,

@@ -16,20 +16,23 @@ def resolve_device(name: str = "auto") -> torch.device:
 
 
 def cpu_has_fast_bf16() -> bool:
-    """True when the CPU has native bf16 matrix instructions (AVX512-BF16 / AMX).
+    """True when the CPU has AMX tiles, the only CPU bf16 path that beat fp32 for our convolutions.
 
-    Without them PyTorch emulates bf16 convolutions, which is far slower than fp32 (about 10x
-    slower than channels_last fp32 on an AVX2-only EPYC; BENCHMARKS.md), so autocast is used
-    only where this is true.
+    Without native bf16 PyTorch emulates it (about 10x slower than channels_last fp32 on an
+    AVX2-only EPYC); with AVX512-BF16 but no AMX, a training step of the default model was 1.17x
+    slower in bf16 than in fp32 on a 2-core Xeon (BENCHMARKS.md). So autocast is used only here.
     """
     try:
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+        return bool(torch.cpu._is_amx_tile_supported())
     except (AttributeError, RuntimeError):
         return False
 
 
 def prepare(x: torch.Tensor, device: torch.device) -> torch.Tensor:
-    """Move a (B, C, H, W) batch to the device in the layout convolutions run fastest in."""
+    """Move a (B, C, H, W) batch to the device in the layout convolutions run fastest in
+    (other shapes just move)."""
+    if x.ndim != 4:
+        return x.to(device, non_blocking=True)
     return x.to(device, memory_format=torch.channels_last, non_blocking=True)
 
 

@@ -34,6 +34,8 @@ HISTORY_FIELDS = ["epoch", "step", "train_loss", "val_loss", "seconds", "images_
 
 
 class TrainData(Protocol):
+    """Batches are (inputs, target): the model is called as model(*inputs), the loss as loss(output, target)."""
+
     def epoch_batches(self, batch_size: int, steps: int, generator: torch.Generator) -> Iterable: ...
 
 
@@ -162,12 +164,12 @@ def _run_epoch(model, ema: Ema | None, loss_fn, optimizers, train_data, val_data
     model.train()
     started, total_loss, images, done = time.perf_counter(), 0.0, 0, 0
     clock.start()
-    for l_norm, ab_norm in train_data.epoch_batches(cfg.batch_size, steps, generator):
+    for inputs, target in train_data.epoch_batches(cfg.batch_size, steps, generator):
         if clock.out():
             break                                                     # time budget spent mid-epoch
-        l_norm, ab_norm = prepare(l_norm, device), prepare(ab_norm, device)
+        inputs, target = [prepare(x, device) for x in inputs], prepare(target, device)
         with autocast(device):
-            loss = loss_fn(model(l_norm), ab_norm)
+            loss = loss_fn(model(*inputs), target)
         if not torch.isfinite(loss):
             raise FloatingPointError(f"training loss became {loss.item()} at step {state.step}; lower --lr")
         optimizer.zero_grad(set_to_none=True)
@@ -179,7 +181,7 @@ def _run_epoch(model, ema: Ema | None, loss_fn, optimizers, train_data, val_data
         state.step += 1
         done += 1
         total_loss += loss.item()
-        images += l_norm.shape[0]
+        images += target.shape[0]
         rate = images / (time.perf_counter() - started)
         bar.update(1)
         bar.set_postfix(epoch=state.epoch + 1, loss=f"{loss.item():.4f}", img_s=f"{rate:.1f}")
@@ -197,11 +199,11 @@ def evaluate_loss(model: nn.Module, loss_fn: nn.Module, data: ValData, *, batch_
     """Mean loss over every validation image (weighted by batch size)."""
     model.eval()
     total, count = 0.0, 0
-    for l_norm, ab_norm in data.ordered_batches(batch_size):
-        l_norm, ab_norm = prepare(l_norm, device), prepare(ab_norm, device)
+    for inputs, target in data.ordered_batches(batch_size):
+        inputs, target = [prepare(x, device) for x in inputs], prepare(target, device)
         with autocast(device):
-            total += loss_fn(model(l_norm), ab_norm).item() * l_norm.shape[0]
-        count += l_norm.shape[0]
+            total += loss_fn(model(*inputs), target).item() * target.shape[0]
+        count += target.shape[0]
     return total / max(count, 1)
 
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Trains the default model that ships in chromatize/weights/ from ../shared/data (photos + objects),
-# leaving out the photos whose grey versions are bundled in examples/ (listed in examples/HELD_OUT.txt).
-# The 52 validation photos are fixed by name (scripts/default_val_images.txt), so every model card
-# and benchmark compares on the same photos.
-# Usage: bash scripts/train_default.sh [RUN_DIR]    (about 50 minutes on a 2-core CPU)
+# Trains the default model that ships in chromatize/weights/ from ../shared/data, on the fixed
+# split in splits/ (scripts/make_splits.py): it trains on splits/train.txt and validates (picks its
+# best epoch) on splits/tune.txt; splits/test.txt is never seen. The photos bundled in examples/
+# are in no list.
+# Usage: bash scripts/train_default.sh [RUN_DIR]    (BUDGET_MIN minutes of steps, 110 by default;
+#        resumable: RESUME=1 bash scripts/train_default.sh RUN_DIR continues an interrupted run)
 # Then ship it: .venv/bin/chromatize export RUN_DIR/best.pt chromatize/weights/default.safetensors --half
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,15 +13,11 @@ RUN=${1:-runs/default}
 CHROMATIZE=${CHROMATIZE:-.venv/bin/chromatize}
 pool=$(mktemp -d)
 trap 'rm -rf "$pool"' EXIT
-mkdir "$pool/train" "$pool/val"
-for f in "$DATA"/photos/*.jpg "$DATA"/objects/*.jpg; do
-  name=$(basename "$f")
-  grep -qxF "$name" examples/HELD_OUT.txt && continue
-  if grep -qxF "$name" scripts/default_val_images.txt; then
-    ln -s "$(realpath "$f")" "$pool/val/$name"
-  else
-    ln -s "$(realpath "$f")" "$pool/train/$name"
-  fi
+mkdir "$pool/train" "$pool/tune"
+for part in train tune; do
+  while read -r rel; do
+    ln -s "$(realpath "$DATA/$rel")" "$pool/$part/$(basename "$rel")"
+  done < "splits/$part.txt"
 done
-"$CHROMATIZE" train "$pool/train" --val-dir "$pool/val" --out "$RUN" --preset default --seed 0 --sample-every 5 \
-  --epochs 100000 --time-budget-min "${BUDGET_MIN:-45}"
+"$CHROMATIZE" train "$pool/train" --val-dir "$pool/tune" --out "$RUN" --preset default --seed 0 --sample-every 5 \
+  --epochs 100000 --time-budget-min "${BUDGET_MIN:-110}" ${RESUME:+--resume}

@@ -24,10 +24,12 @@ class Colorizer2d(nn.Module):
 
     l_norm: (B, 1, H, W) in [-1, 1]. H and W must be multiples of `multiple`.
     Regression models return ab_norm (B, 2, H, W) in [-1, 1] directly.
+    Models with `takes_hints` also take forward(l_norm, points, reference) (see hints.py).
     """
 
     multiple: int = 8
     registry_name: str = ""
+    takes_hints: bool = False
 
     def __init__(self, **config):
         super().__init__()
@@ -36,9 +38,16 @@ class Colorizer2d(nn.Module):
     def to_ab(self, out: torch.Tensor) -> torch.Tensor:
         return out
 
-    def predict_ab(self, l_norm: torch.Tensor) -> torch.Tensor:
-        """(B, 1, H, W) l_norm -> (B, 2, H, W) ab_norm in [-1, 1]."""
-        ab = self.to_ab(self(l_norm))
+    def predict_ab(self, l_norm: torch.Tensor, points: torch.Tensor | None = None,
+                   reference: torch.Tensor | None = None) -> torch.Tensor:
+        """(B, 1, H, W) l_norm (+ hints, see hints.py) -> (B, 2, H, W) ab_norm in [-1, 1]."""
+        if self.takes_hints:
+            ab = self.to_ab(self(l_norm, points, reference))
+        elif points is not None or reference is not None:
+            raise ValueError(f"model {self.registry_name!r} was not trained with hints; "
+                             "colour hints and references need a hint model (e.g. the default)")
+        else:
+            ab = self.to_ab(self(l_norm))
         if ab.shape[-2:] != l_norm.shape[-2:]:
             ab = nn.functional.interpolate(ab, size=l_norm.shape[-2:], mode="bilinear", align_corners=False)
         return ab

@@ -1,12 +1,14 @@
 """Our default architecture: a light U-Net with a global-context branch, built for CPU speed.
 
-Layout (input (B, 1, H, W), H and W multiples of 16):
-    stem   3x3/s2 1->c1, 3x3 c1->c1                 (B, c1, H/2, W/2)
+Layout (input (B, 1, H, W), H and W multiples of 16; with hints=True (B, 4, H, W): L and the
+point-hint maps of hints.py):
+    stem   3x3/s2 1(4)->c1, 3x3 c1->c1              (B, c1, H/2, W/2)
     down1  3x3/s2 c1->c2, 3x3 c2->c2                (B, c2, H/4, W/4)   skip s4
     down2  3x3/s2 c2->c3, 3x3 c3->c3                (B, c3, H/8, W/8)   skip s8
-    down3  3x3/s2 c3->c4, two dilated 3x3 c4->c4    (B, c4, H/16, W/16)
-    global mean-pool of down3 -> MLP -> (B, c4), broadcast and fused into the bottleneck by a 1x1
-           conv over [local, global] (Iizuka et al. 2016's fusion layer, no downloaded backbone)
+    down3  3x3/s2 c3->c4, `depth` dilated 3x3 c4->c4 (dilation 2, 2, 4, 4, ...)  (B, c4, H/16, W/16)
+    global mean-pool of down3 (+ with hints, the reference palette (B, Q + 2) through a linear
+           layer) -> MLP -> (B, c4), broadcast and fused into the bottleneck by a 1x1 conv over
+           [local, global] (Iizuka et al. 2016's fusion layer, no downloaded backbone)
     up1    x2, concat s8, 3x3 -> c3, 3x3             (B, c3, H/8, W/8)
     up2    x2, concat s4, 3x3 -> c2, 3x3             (B, c2, H/4, W/4)
     head   1x1 -> Q logits over ab bins (classification, decoded by annealed mean) or 2 + tanh
@@ -15,10 +17,13 @@ runs at full resolution but the 1->c1 stem, so the cost per input pixel is small
 """
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
 from ..color import AB_SCALE, ab_bin_centers
+from ..hints import empty_points, empty_reference, reference_dim
 from ._layers import Colorizer2d, conv_relu, upsample2
 from ._registry import register_model
 
@@ -30,18 +35,22 @@ class UNetColorizer(Colorizer2d):
     multiple = 16
 
     def __init__(self, *, width: int = 24, head: str = "classification", bin_step: int = 10,
-                 temperature: float = 0.38):
+                 temperature: float = 0.38, hints: bool = False, depth: int = 2, chroma_gain: float = 0.0):
         if head not in HEADS:
             raise ValueError(f"head must be one of {HEADS}, got {head!r}")
-        super().__init__(width=width, head=head, bin_step=bin_step, temperature=temperature)
+        if depth < 1:
+            raise ValueError(f"depth must be at least 1, got {depth}")
+        if chroma_gain < 0:
+            raise ValueError(f"chroma_gain must be >= 0, got {chroma_gain}")
+        super().__init__(width=width, head=head, bin_step=bin_step, temperature=temperature, hints=hints,
+                         depth=depth, chroma_gain=chroma_gain)
         c1, c2, c3, c4 = width, 2 * width, 4 * width, 8 * width
-        self.temperature = temperature
-        self.stem = nn.Sequential(conv_relu(1, c1, stride=2, norm=True), conv_relu(c1, c1, norm=True))
+        self.temperature, self.chroma_gain, self.takes_hints = temperature, chroma_gain, hints
+        self.stem = nn.Sequential(conv_relu(4 if hints else 1, c1, stride=2, norm=True), conv_relu(c1, c1, norm=True))
         self.down1 = nn.Sequential(conv_relu(c1, c2, stride=2, norm=True), conv_relu(c2, c2, norm=True))
         self.down2 = nn.Sequential(conv_relu(c2, c3, stride=2, norm=True), conv_relu(c3, c3, norm=True))
         self.down3 = nn.Sequential(conv_relu(c3, c4, stride=2, norm=True),
-                                   conv_relu(c4, c4, dilation=2, norm=True),
-                                   conv_relu(c4, c4, dilation=2, norm=True))
+                                   *(conv_relu(c4, c4, dilation=2 if i < 2 else 4, norm=True) for i in range(depth)))
         self.global_mlp = nn.Sequential(nn.Linear(c4, c4), nn.ReLU(inplace=True), nn.Linear(c4, c4),
                                         nn.ReLU(inplace=True))
         self.fuse = nn.Sequential(nn.Conv2d(2 * c4, c4, 1, bias=False), nn.BatchNorm2d(c4), nn.ReLU(inplace=True))
@@ -52,6 +61,8 @@ class UNetColorizer(Colorizer2d):
         self.register_buffer("bin_centers", centers)
         out_channels = centers.shape[0] if head == "classification" else 2
         self.head = nn.Conv2d(c2, out_channels, 1)
+        if hints:
+            self.reference_in = nn.Linear(reference_dim(centers.shape[0]), c4)
 
     def set_temperature(self, temperature: float) -> None:
         """Annealed-mean temperature: 1 = the plain mean (drifts to the gamut's reddish centroid when
@@ -65,12 +76,22 @@ class UNetColorizer(Colorizer2d):
     def is_classifier(self) -> bool:
         return self.config["head"] == "classification"
 
-    def forward(self, l_norm: torch.Tensor) -> torch.Tensor:
+    def forward(self, l_norm: torch.Tensor, points: torch.Tensor | None = None,
+                reference: torch.Tensor | None = None) -> torch.Tensor:
+        b, _, h, w = l_norm.shape
+        if self.takes_hints:
+            points = empty_points(b, h, w, like=l_norm) if points is None else points.to(l_norm.dtype)
+            l_norm = torch.cat((l_norm, points), dim=1)          # (B, 4, H, W)
         s2 = self.stem(l_norm)                                   # (B, c1, H/2, W/2)
         s4 = self.down1(s2)                                      # (B, c2, H/4, W/4)
         s8 = self.down2(s4)                                      # (B, c3, H/8, W/8)
         s16 = self.down3(s8)                                     # (B, c4, H/16, W/16)
-        g = self.global_mlp(s16.mean(dim=(2, 3)))                # (B, c4)
+        pooled = s16.mean(dim=(2, 3))                            # (B, c4)
+        if self.takes_hints:
+            if reference is None:
+                reference = empty_reference(b, self.bin_centers.shape[0], like=pooled)
+            pooled = pooled + self.reference_in(reference.to(pooled.dtype))
+        g = self.global_mlp(pooled)                              # (B, c4)
         g = g[:, :, None, None].expand_as(s16)                   # (B, c4, H/16, W/16)
         x = self.fuse(torch.cat((s16, g), dim=1))                # (B, c4, H/16, W/16)
         x = self.up1(torch.cat((self.up(x), s8), dim=1))         # (B, c3, H/8, W/8)
@@ -78,9 +99,28 @@ class UNetColorizer(Colorizer2d):
         out = self.head(x)                                       # (B, Q or 2, H/4, W/4)
         return out if self.is_classifier else torch.tanh(out)
 
+    def set_chroma_gain(self, gain: float) -> None:
+        """How strongly an unsure prediction is pulled towards grey (see to_ab); 0 = not at all."""
+        if gain < 0:
+            raise ValueError(f"chroma_gain must be >= 0, got {gain}")
+        self.chroma_gain = gain
+        self.config["chroma_gain"] = gain
+
     def to_ab(self, out: torch.Tensor) -> torch.Tensor:
-        """Logits -> ab_norm by the annealed mean (Zhang et al. 2016); regression passes through."""
+        """Logits -> ab_norm by the annealed mean (Zhang et al. 2016); regression passes through.
+
+        Confidence: with chroma_gain k > 0 the colour is scaled by (1 - H / log Q) ** k, H the
+        entropy of the predicted distribution: where the model is unsure which colour it is
+        (a broad or many-peaked distribution), it holds colour back instead of guessing vividly.
+        """
         if not self.is_classifier:
             return out
-        probs = torch.softmax(out.float() / self.temperature, dim=1)          # (B, Q, h, w)
-        return torch.einsum("bqhw,qc->bchw", probs, self.bin_centers.float()).to(out.dtype)
+        logits = out.float()
+        probs = torch.softmax(logits / self.temperature, dim=1)               # (B, Q, h, w)
+        ab = torch.einsum("bqhw,qc->bchw", probs, self.bin_centers.float())   # (B, 2, h, w)
+        if self.chroma_gain:
+            p = torch.softmax(logits, dim=1)
+            entropy = -(p * torch.log(p.clamp_min(1e-12))).sum(1, keepdim=True)   # (B, 1, h, w)
+            certainty = (1 - entropy / math.log(p.shape[1])).clamp(0, 1)
+            ab = ab * certainty**self.chroma_gain
+        return ab.to(out.dtype)

@@ -1,0 +1,72 @@
+"""Writes the fixed train / tune / test lists in splits/ from ../shared/data (run once; the lists
+are committed, so every model and benchmark uses the same photos).
+
+    python scripts/make_splits.py [--data ../shared/data] [--seed 8]
+
+Photos are split per stratum (source package, the file-name prefix before "__"; GCompris by its
+resource bundle; the lomiri packages as one, the small Python-library packages as one): test gets
+round(15 %) and tune round(12 %) of each stratum, at least one each where a stratum has 3 or
+more photos. The object photos (cut-outs on white) all go to train: the test is on photos. The
+photos bundled in examples/ (examples/HELD_OUT.txt) are in no list.
+Paths are relative to the data folder (photos/NAME.jpg).
+"""
+from __future__ import annotations
+
+import argparse
+import random
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TEST, TUNE = 0.15, 0.12
+
+
+def stratum(name: str) -> str:
+    package, _, stem = name.partition("__")
+    if package.startswith("lomiri"):
+        return "lomiri"
+    if package.startswith("python"):
+        return "python"
+    if package == "gcompris-qt-data":
+        return f"gcompris/{stem.split('-')[0]}"
+    return package
+
+
+def split(names: list[str], seed: int) -> dict[str, list[str]]:
+    groups: dict[str, list[str]] = defaultdict(list)
+    for name in sorted(names):
+        groups[stratum(name)].append(name)
+    lists: dict[str, list[str]] = {"train": [], "tune": [], "test": []}
+    rng = random.Random(seed)
+    for key in sorted(groups):
+        members = groups[key]
+        rng.shuffle(members)
+        n = len(members)
+        n_test = max(1, round(n * TEST)) if n >= 3 else 0
+        n_tune = max(1, round(n * TUNE)) if n >= 3 else 0
+        lists["test"] += members[:n_test]
+        lists["tune"] += members[n_test:n_test + n_tune]
+        lists["train"] += members[n_test + n_tune:]
+    return lists
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
+    parser.add_argument("--seed", type=int, default=8)
+    args = parser.parse_args()
+    data = Path(args.data)
+    held_out = set((ROOT / "examples" / "HELD_OUT.txt").read_text().split())
+    photos = [p.name for p in sorted((data / "photos").glob("*.jpg")) if p.name not in held_out]
+    lists = split(photos, args.seed)
+    lists = {k: [f"photos/{n}" for n in v] for k, v in lists.items()}
+    lists["train"] += [f"objects/{p.name}" for p in sorted((data / "objects").glob("*.jpg"))]
+    out = ROOT / "splits"
+    out.mkdir(exist_ok=True)
+    for key, names in lists.items():
+        (out / f"{key}.txt").write_text("".join(f"{n}\n" for n in sorted(names)))
+        print(f"{key}: {len(names)}")
+
+
+if __name__ == "__main__":
+    main()
