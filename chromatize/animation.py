@@ -52,7 +52,10 @@ def read_animation(path: Path) -> Animation:
     try:
         with Image.open(path) as img:
             frames, alphas, durations = [], [], []
-            for frame in ImageSequence.Iterator(img):
+            skip_default = bool(img.info.get("default_image"))    # an APNG's still, not an animation frame
+            for index, frame in enumerate(ImageSequence.Iterator(img)):
+                if index == 0 and skip_default and getattr(img, "n_frames", 1) > 1:
+                    continue
                 rgba = np.asarray(frame.convert("RGBA"))
                 alpha = rgba[..., 3]
                 frames.append(np.ascontiguousarray(rgba[..., :3]))
@@ -122,4 +125,22 @@ def _quantize_shared(images: list[Image.Image], *, dither: bool) -> list[Image.I
             indexed.putpalette(palette.getpalette())
             indexed.info["transparency"] = 255
         out.append(indexed)
+    _keep_repeats(out)
     return out
+
+
+def _keep_repeats(frames: list[Image.Image]) -> None:
+    """Pillow folds a GIF frame identical to the one before into it (adding up the durations),
+    which loses frames. A repeated frame gets its top-left pixel transparent instead: with
+    disposal 1 the pixel underneath, the same colour, shows through, so it looks the same and
+    stays a frame of its own. (With disposal 2, for animations with alpha, that one pixel shows
+    the background.)"""
+    previous = None
+    for img in frames:
+        pixels = np.asarray(img)
+        if previous is not None and np.array_equal(pixels, previous):
+            marked = pixels.copy()
+            marked[0, 0] = 255
+            img.frombytes(marked.tobytes())
+            img.info["transparency"] = 255
+        previous = np.asarray(img)

@@ -209,21 +209,35 @@ def _add_evaluate(sub) -> None:
     p.add_argument("--size", type=int, default=DEFAULT_SIZE, help="long side the models see")
     p.add_argument("--out", help="folder for per_image.csv, summary.json and grid.png (one subfolder a model "
                                  "when several are given)")
+    p.add_argument("--root", help="folder the relative paths of a list file start from (default: the list's folder)")
+    p.add_argument("--hints", type=int, default=0, metavar="N",
+                   help="reveal N random true-colour points per photo (default 0)")
+    p.add_argument("--hint-seed", type=int, default=0, help="seed of the --hints positions")
+    p.add_argument("--reference", help="'self' (each photo's own colours) or a reference photo for all")
+    p.add_argument("--old-photos", type=int, metavar="SEED",
+                   help="feed old-photo damaged inputs (seeded) and score the colour alone")
+    p.add_argument("--temperature", type=float, help="override a classifier's annealed-mean temperature")
+    p.add_argument("--chroma-gain", type=float, help="override how much unsure colour is held back")
     p.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"])
     p.set_defaults(run=_run_evaluate)
 
 
 def _run_evaluate(args) -> int:
-    from .evaluate import evaluate, format_table, list_photos, make_colorizer, model_label, write_report
+    from .evaluate import EvalOptions, evaluate, format_table, list_photos, make_colorizer, model_label, write_report
 
-    paths = list_photos(args.data)
+    paths = list_photos(args.data, root=args.root)
+    if args.hints < 0:
+        raise ValueError(f"--hints must be 0 or more, got {args.hints}")
+    options = EvalOptions(hints=args.hints, hint_seed=args.hint_seed, reference=args.reference,
+                          degrade_seed=args.old_photos)
     summaries = {}
     for model in args.model:
         label = model_label(model)
         if label in summaries:                  # e.g. the shipped 'default' and a run folder named default
             label = str(model)
-        rows, summary, samples = evaluate(make_colorizer(model, size=args.size, device=args.device), paths,
-                                          progress=not args.quiet)
+        colorizer = make_colorizer(model, size=args.size, device=args.device, temperature=args.temperature,
+                                   chroma_gain=args.chroma_gain)
+        rows, summary, samples = evaluate(colorizer, paths, options=options, progress=not args.quiet)
         summaries[label] = summary
         if args.out:
             write_report(Path(args.out) / label if len(args.model) > 1 else Path(args.out), rows, summary, samples)

@@ -1,4 +1,9 @@
-"""Atomic file writes: a temporary file in the target's folder, renamed over the target."""
+"""Atomic file writes: a temporary file in the target's folder, renamed over the target.
+
+Temporary files are named `.chromatize-PID-XXXXXXXX.tmp` (short, whatever the target's name,
+so a 255-character file name still fits). A run killed with SIGKILL cannot remove its own; the
+next write into the same folder removes those whose process is gone.
+"""
 from __future__ import annotations
 
 import os
@@ -6,12 +11,16 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
+TMP_PREFIX = ".chromatize-"
+_swept: set[Path] = set()
+
 
 def atomic_write(path: str | Path, write: Callable[[str], None]) -> Path:
     """Call write(tmp_path), then rename tmp_path to `path`; nothing is left behind on failure."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    sweep_stale(path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f"{TMP_PREFIX}{os.getpid()}-", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
         write(tmp)
@@ -21,6 +30,32 @@ def atomic_write(path: str | Path, write: Callable[[str], None]) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def sweep_stale(folder: Path) -> int:
+    """Remove temporary files left in `folder` by runs that no longer exist (once per folder and
+    process); returns how many were removed."""
+    folder = folder.resolve()
+    if folder in _swept:
+        return 0
+    _swept.add(folder)
+    removed = 0
+    for tmp in folder.glob(f"{TMP_PREFIX}*.tmp"):
+        pid = tmp.name[len(TMP_PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            tmp.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _umask() -> int:

@@ -8,10 +8,13 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from .color import merge_l_ab, normalize_l
-from .images import Lightness, to_lightness
+from .color import merge_l_ab, normalize_ab, normalize_l, rgb_to_lab
+from .hints import as_points, check_inside, point_maps, reference_vector
+from .images import Lightness, open_image, to_lightness, to_rgb_array
 from .models import load_model
-from .runtime import autocast, resolve_device
+from .runtime import autocast, prepare, resolve_device
+
+REFERENCE_SIDE = 256        # a reference photo's palette is read at this long side
 
 DEFAULT_SIZE = 256          # long side the model sees, in pixels
 
@@ -21,15 +24,17 @@ def default_model_path() -> Path:
 
 
 def load(model: str | Path = "default", *, size: int = DEFAULT_SIZE, device: str = "auto",
-         batch_size: int = 8, temperature: float | None = None) -> "Colorizer":
+         batch_size: int = 8, temperature: float | None = None, chroma_gain: float | None = None) -> "Colorizer":
     """A ready Colorizer: 'default' (the shipped model), a .safetensors file, a .pt checkpoint
-    or a training run folder. temperature overrides a classifier's annealed-mean temperature."""
+    or a training run folder. temperature and chroma_gain override a classifier's decode knobs
+    (annealed-mean temperature; how much unsure colour is held back, see models/unet.py)."""
     path = default_model_path() if str(model) == "default" else Path(model)
     net = load_model(path)
-    if temperature is not None:
-        if not hasattr(net, "set_temperature"):
-            raise ValueError(f"{path}: temperature applies to bin-classifier models only")
-        net.set_temperature(temperature)
+    for knob, value in (("temperature", temperature), ("chroma_gain", chroma_gain)):
+        if value is not None:
+            if not hasattr(net, f"set_{knob}"):
+                raise ValueError(f"{path}: {knob} applies to bin-classifier models only")
+            getattr(net, f"set_{knob}")(value)
     return Colorizer(net, size=size, device=device, batch_size=batch_size)
 
 
@@ -50,14 +55,53 @@ class Colorizer:
         self.model = model.eval().to(self.device, memory_format=torch.channels_last)
         self.size, self.batch_size = size, batch_size
 
-    def colorize(self, image: Image.Image | np.ndarray) -> Image.Image:
-        return self.colorize_batch([image])[0]
+    @property
+    def takes_hints(self) -> bool:
+        return getattr(self.model, "takes_hints", False)
 
-    def colorize_batch(self, images: list[Image.Image | np.ndarray]) -> list[Image.Image]:
-        """Colorize several images; images whose model input has the same shape share a batch."""
+    def colorize(self, image: Image.Image | np.ndarray, *, hints=None, reference=None) -> Image.Image:
+        """hints: [(x, y, colour), ...] in the image's own pixels, colour (r, g, b) 0-255 or
+        "#rrggbb"; reference: a photo (PIL image, array or path) whose colours to lean towards."""
+        return self.colorize_batch([image], hints=[hints], reference=reference)[0]
+
+    def colorize_batch(self, images: list[Image.Image | np.ndarray], *, hints: list | None = None,
+                       reference=None) -> list[Image.Image]:
+        """Colorize several images; images whose model input has the same shape share a batch.
+        hints: one hint list per image (or None); reference: one reference for all of them."""
         lights = [to_lightness(_as_pil(img)) for img in images]
-        ab_small = self.predict_ab([light.l_full for light in lights])
+        points = [self.point_hints(light.l_full, h) for light, h in zip(lights, hints or [None] * len(lights))]
+        ab_small = self.predict_ab([light.l_full for light in lights], points=points,
+                                   reference=self.reference_hint(reference))
         return [_compose(light, ab) for light, ab in zip(lights, ab_small)]
+
+    def point_hints(self, l_full: torch.Tensor, hints) -> torch.Tensor | None:
+        """[(x, y, colour), ...] on a (1, 1, H, W) image -> (1, 3, h, w) hint maps (None for none)."""
+        points = as_points(hints)
+        if not points:
+            return None
+        self._need_hints("colour hints")
+        height, width = l_full.shape[-2:]
+        check_inside(points, width, height)
+        return point_maps(points, (height, width), self.model_shape(height, width))
+
+    def reference_hint(self, reference) -> torch.Tensor | None:
+        """A reference photo (PIL image, array or path) -> (1, Q + 2) palette vector (None for none)."""
+        if reference is None:
+            return None
+        self._need_hints("a reference photo")
+        if isinstance(reference, (str, Path)):
+            img = open_image(reference)
+        else:
+            img = _as_pil(reference)
+        img = img.copy()
+        img.thumbnail((REFERENCE_SIDE, REFERENCE_SIDE))
+        rgb = torch.from_numpy(to_rgb_array(img).astype(np.float32) / 255).permute(2, 0, 1)[None]
+        ab_norm = normalize_ab(rgb_to_lab(rgb)[:, 1:])                           # (1, 2, h, w)
+        return reference_vector(ab_norm, self.model.bin_centers.cpu())
+
+    def _need_hints(self, what: str) -> None:
+        if not self.takes_hints:
+            raise ValueError(f"{what} need a model trained with hints (the default is); this one was not")
 
     def model_shape(self, height: int, width: int) -> tuple[int, int]:
         """The (h, w) the model sees: long side `size`, both sides multiples of the model's stride."""
@@ -66,28 +110,44 @@ class Colorizer:
         return (max(m, round(height * scale / m) * m), max(m, round(width * scale / m) * m))
 
     @torch.no_grad()
-    def predict_ab(self, l_fulls: list[torch.Tensor]) -> list[torch.Tensor]:
-        """(1, 1, H, W) L tensors -> (1, 2, h, w) ab_norm at model resolution, batched by shape."""
+    def predict_ab(self, l_fulls: list[torch.Tensor], *, points: list | None = None,
+                   reference: torch.Tensor | None = None) -> list[torch.Tensor]:
+        """(1, 1, H, W) L tensors -> (1, 2, h, w) ab_norm at model resolution, batched by shape.
+        points: per image (1, 3, h, w) hint maps or None; reference: (1, Q + 2) or None."""
         out: list[torch.Tensor | None] = [None] * len(l_fulls)
         by_shape: dict[tuple, list[int]] = {}
         for i, l in enumerate(l_fulls):
             by_shape.setdefault(tuple(l.shape[-2:]), []).append(i)
         for indices in by_shape.values():
-            _, ab = self.predict_frames(torch.cat([l_fulls[i] for i in indices]))
+            hint_maps = None
+            if points and any(points[i] is not None for i in indices):
+                h, w = self.model_shape(*l_fulls[indices[0]].shape[-2:])
+                hint_maps = torch.cat([points[i] if points[i] is not None else torch.zeros(1, 3, h, w)
+                                       for i in indices])
+            _, ab = self.predict_frames(torch.cat([l_fulls[i] for i in indices]), points=hint_maps,
+                                        reference=reference)
             for i, row in zip(indices, ab):
                 out[i] = row[None]
         return out
 
     @torch.no_grad()
-    def predict_frames(self, l_full: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def predict_frames(self, l_full: torch.Tensor, *, points: torch.Tensor | None = None,
+                       reference: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """(B, 1, H, W) L of same-size frames -> the L the model saw (B, 1, h, w) and its
-        ab_norm (B, 2, h, w), run `batch_size` frames at a time."""
+        ab_norm (B, 2, h, w), run `batch_size` frames at a time. points: (B, 3, h, w) hint maps
+        (hints.py) or None; reference: (1, Q + 2) palette for every frame, or None."""
         small = _resize(l_full, self.model_shape(*l_full.shape[-2:]))
         ab = []
         for start in range(0, small.shape[0], self.batch_size):
-            batch = small[start:start + self.batch_size].to(self.device, memory_format=torch.channels_last)
+            chunk = slice(start, start + self.batch_size)
+            batch = prepare(small[chunk], self.device)
+            hints = {}
+            if points is not None:
+                hints["points"] = prepare(points[chunk], self.device)
+            if reference is not None:
+                hints["reference"] = reference.expand(batch.shape[0], -1).to(self.device)
             with autocast(self.device):
-                ab.append(self.model.predict_ab(normalize_l(batch)).float().cpu())
+                ab.append(self.model.predict_ab(normalize_l(batch), **hints).float().cpu())
         return small, torch.cat(ab)
 
 

@@ -9,10 +9,12 @@ Timing is kept exactly: each output frame carries its input frame's pts in the i
 """
 from __future__ import annotations
 
+import heapq
 import logging
 import queue
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -37,6 +39,10 @@ class VideoError(ImageError):
     """A video that cannot be read or written; the message names the file."""
 
 
+class DamagedVideo(VideoError):
+    """The output was written, but the input stopped decoding early: only part was colorized."""
+
+
 @dataclass
 class VideoReport:
     frames: int
@@ -57,10 +63,60 @@ def is_video(path: Path) -> bool:
 
 
 def encoder_for(target: Path) -> tuple[str, dict]:
-    """Codec and options for a target: VP9 in WebM, H.264 elsewhere."""
+    """Codec and options for a target: VP9 in WebM, H.264 elsewhere. H.264 without B-frames:
+    with irregular frame times (variable rate, dropped frames, GIF durations) x264's B-frame
+    decode times can overtake the presentation times, which MP4 and Matroska refuse."""
     if target.suffix.lower() == ".webm":
         return "libvpx-vp9", {"deadline": "realtime", "cpu-used": "8", "row-mt": "1"}
-    return "libx264", {"preset": "veryfast"}
+    return "libx264", {"preset": "veryfast", "bf": "0"}
+
+
+class _Encoder:
+    """One output video stream whose timestamps we set ourselves.
+
+    H.264 runs without B-frames (see encoder_for) and VP9 shows none to the container, so the
+    i-th packet out of the encoder is the i-th frame in: each packet gets that frame's time as
+    pts and dts. (The encoder's own packet times were seen to go wrong after about a dozen
+    frames, e.g. 2200 ms followed by 150 ms, which MP4 and Matroska refuse.) Times are kept
+    strictly increasing, in 1/90000 s, or 1/fps for AVI (a constant-rate container).
+    """
+
+    def __init__(self, out, target: Path, *, width: int, height: int, crf: int, rate: Fraction | None):
+        codec, options = encoder_for(target)
+        self.out = out
+        self.stream = out.add_stream(codec, options={**options, "crf": str(crf)})
+        self.stream.width, self.stream.height = width, height
+        self.stream.pix_fmt = "yuv420p" if width % 2 == 0 and height % 2 == 0 else "yuv444p"
+        avi = target.suffix.lower() == ".avi"
+        self.time_base = Fraction(1, max(1, round(rate or 25))) if avi else Fraction(1, 90000)
+        self.stream.time_base = self.stream.codec_context.time_base = self.time_base
+        if rate:
+            self.stream.codec_context.framerate = Fraction(rate)
+        self.stream.thread_count = 1                 # the model has the cores
+        self._times: deque[int] = deque()
+        self._last: int | None = None
+        self.count = 0
+
+    def encode(self, rgb: np.ndarray, seconds: Fraction) -> None:
+        """Encode one (H, W, 3) RGB frame shown from `seconds` after the start."""
+        pts = round(seconds / self.time_base)
+        if self._last is not None and pts <= self._last:
+            pts = self._last + 1
+        self._last = pts
+        frame = _av().VideoFrame.from_ndarray(rgb, format="rgb24")
+        frame.pts, frame.time_base = pts, self.time_base
+        self._times.append(pts)
+        self._mux(self.stream.encode(frame))
+        self.count += 1
+
+    def flush(self) -> None:
+        self._mux(self.stream.encode(None))
+
+    def _mux(self, packets) -> None:
+        for packet in packets:
+            packet.pts = packet.dts = self._times.popleft()
+            packet.time_base = self.time_base
+            self.out.mux(packet)
 
 
 def colorize_video(frames: FrameColorizer, source: Path, target: Path, *, start: float | None = None,
@@ -88,6 +144,9 @@ def colorize_video(frames: FrameColorizer, source: Path, target: Path, *, start:
             atomic_write(target, write)
         except av.error.FFmpegError as err:
             raise VideoError(f"{source}: {_reason(err)}") from err
+    if reader.damage:
+        raise DamagedVideo(f"{source}: damaged: colorized {report[0].frames} frames into {target}, then "
+                           f"{reader.damage}")
     return report[0]
 
 
@@ -99,8 +158,7 @@ def _transcode(frames: FrameColorizer, reader: "_Reader", tmp: Path, target: Pat
     out = av.open(str(tmp), "w", format=CONTAINERS[target.suffix.lower()])
     writer = None
     try:
-        codec, options = encoder_for(target)
-        writer = _Writer(out, video_in, reader, codec, {**options, "crf": str(crf)})
+        writer = _Writer(out, video_in, reader, target, crf)
         bar = tqdm(total=reader.frame_estimate(), unit="frame", desc=f"colorizing {reader.name}",
                    disable=not progress, dynamic_ncols=True)
         reader.start()
@@ -111,6 +169,7 @@ def _transcode(frames: FrameColorizer, reader: "_Reader", tmp: Path, target: Pat
         bar.close()
         reader.check()
         writer.finish()
+        reader.check_complete(writer.count)
     finally:
         reader.stop()
         if writer:
@@ -119,6 +178,52 @@ def _transcode(frames: FrameColorizer, reader: "_Reader", tmp: Path, target: Pat
     if writer.count == 0:
         raise VideoError(f"{reader.name}: no video frames{' in the selected slice' if reader.sliced else ''}")
     return VideoReport(writer.count, writer.audio_packets, time.perf_counter() - started)
+
+
+class FrameTimes:
+    """Presentation times for decoded frames, from whatever timestamps a real file carries.
+
+    Frames leave the decoder in display order, but their pts may not: AVI with packed B-frames
+    (DivX/XviD) gives decode-order stamps (1, 2, 3, 5, 4, 6, ...), some frames have none, some
+    repeat one. push(frame, pts) holds `window` frames back and gives the oldest one the smallest
+    pending stamp, so stamps swapped within the window come out sorted; a missing stamp is the
+    previous one plus one frame period, and a stamp not after the previous one becomes the previous
+    one plus a period. Yields (frame, seconds since the first frame), every frame kept.
+    """
+
+    def __init__(self, time_base: Fraction, rate: Fraction | None, *, window: int = 4):
+        self.time_base, self.window = Fraction(time_base), window
+        self.step = max(1, round(1 / (Fraction(rate) * self.time_base))) if rate else 1   # a period in pts
+        self._frames: deque = deque()
+        self._stamps: list[int] = []
+        self._first: int | None = None
+        self._last: int | None = None
+        self._newest: int | None = None            # the largest stamp seen, for frames without one
+
+    @property
+    def started(self) -> bool:
+        return self._newest is not None
+
+    def push(self, frame, pts: int | None):
+        if pts is None:
+            pts = self._newest + self.step if self._newest is not None else 0
+        self._newest = pts if self._newest is None else max(self._newest, pts)
+        self._frames.append(frame)
+        heapq.heappush(self._stamps, pts)
+        if len(self._frames) > self.window:
+            yield self._pop()
+
+    def drain(self):
+        while self._frames:
+            yield self._pop()
+
+    def _pop(self):
+        pts = heapq.heappop(self._stamps)
+        if self._last is not None and pts <= self._last:
+            pts = self._last + self.step
+        self._last = pts
+        self._first = pts if self._first is None else self._first
+        return self._frames.popleft(), (pts - self._first) * self.time_base
 
 
 class _Reader:
@@ -133,7 +238,9 @@ class _Reader:
         self.sliced = start is not None or end is not None
         self.gray = self.video.codec_context.pix_fmt in GRAY_FORMATS
         self.rotation = 0
-        self.first_pts: int | None = None
+        self._times = FrameTimes(self.video.time_base, self.video.average_rate or self.video.guessed_rate)
+        self.last_time = 0.0                    # seconds of the last decoded frame
+        self.damage: str | None = None          # why decoding stopped early, when it did
         self._queue: queue.Queue = queue.Queue(maxsize=32)
         self._error: BaseException | None = None
         self._stopping = False
@@ -166,17 +273,25 @@ class _Reader:
                         self._queue.put(("audio", packet))
                     continue
                 for frame in packet.decode():
-                    if frame.pts is None or not self._in_slice(float(frame.time)):
-                        if self.end_s is not None and frame.time is not None and frame.time >= self.end_s:
+                    if frame.pts is not None and not self._in_slice(float(frame.time)):
+                        if self.end_s is not None and frame.time >= self.end_s:
                             return
                         continue
-                    if self.first_pts is None:
-                        self.first_pts, self.rotation = frame.pts, int(getattr(frame, "rotation", 0) or 0)
+                    if not self._times.started:
+                        self.rotation = int(getattr(frame, "rotation", 0) or 0)
+                    if frame.time is not None:
+                        self.last_time = float(frame.time)
                     array = frame.to_ndarray(format="gray" if self.gray else "rgb24")
-                    self._queue.put(("video", array, frame.pts))
+                    for item in self._times.push(array, frame.pts):
+                        self._queue.put(("video", *item))
         except (av.error.FFmpegError, ValueError) as err:
-            self._error = VideoError(f"{self.name}: cannot decode ({_reason(err)})")
+            if self._times.started:                      # keep what decoded; say where it stopped
+                self.damage = f"decoding stopped after {self.last_time:.2f} s ({_reason(err)})"
+            else:
+                self._error = VideoError(f"{self.name}: cannot decode ({_reason(err)})")
         finally:
+            for item in self._times.drain():
+                self._queue.put(("video", *item))
             self._queue.put(_END)
 
     def _in_slice(self, seconds: float) -> bool:
@@ -188,13 +303,35 @@ class _Reader:
             if item[0] == "audio":
                 writer.put(item)
             else:
-                writer.pts.put(item[2])
+                writer.times.put(item[2])
                 yield item[1]
 
     def check(self) -> None:
         self._thread.join()
         if self._error:
             raise self._error
+
+    def check_complete(self, frames: int) -> None:
+        """Note damage when the frames stop well before the length the file declares (a cut-off
+        file can decode without an error)."""
+        declared = self.declared_end()
+        if self.damage or declared is None or frames == 0:
+            return
+        rate = self.video.average_rate or self.video.guessed_rate
+        tolerance = max(1.0, 3 / float(rate)) if rate else 1.0
+        if self.last_time < declared - tolerance:
+            self.damage = f"the stream ends at {self.last_time:.2f} s of the {declared:.2f} s it declares"
+
+    def declared_end(self) -> float | None:
+        """Where the stream (or the selected slice) should end, in seconds, if the file says."""
+        end = None
+        if self.video.duration is not None:
+            end = float((self.video.duration + (self.video.start_time or 0)) * self.video.time_base)
+        elif self.container.duration:
+            end = self.container.duration / 1_000_000
+        if end is not None and self.end_s is not None:
+            end = min(end, self.end_s)
+        return end
 
     def stop(self) -> None:
         """Let the thread end early (after an error elsewhere) and wait for it."""
@@ -209,25 +346,20 @@ class _Reader:
 class _Writer:
     """Encodes and muxes in a thread; owns the output container."""
 
-    def __init__(self, out, video_in, reader: _Reader, codec: str, options: dict):
+    def __init__(self, out, video_in, reader: _Reader, target: Path, crf: int):
         self.out, self.reader = out, reader
-        self.stream = out.add_stream(codec, options=options)
         ctx = video_in.codec_context
-        self.stream.width, self.stream.height = ctx.width, ctx.height
-        self.stream.pix_fmt = "yuv420p" if ctx.width % 2 == 0 and ctx.height % 2 == 0 else "yuv444p"
-        self.stream.time_base = self.stream.codec_context.time_base = video_in.time_base
-        rate = video_in.average_rate or video_in.guessed_rate
-        if rate:
-            self.stream.codec_context.framerate = Fraction(rate)
-        self.stream.thread_count = 1                 # the model has the cores
+        self.encoder = _Encoder(out, target, width=ctx.width, height=ctx.height, crf=crf,
+                                rate=video_in.average_rate or video_in.guessed_rate)
+        self.stream = self.encoder.stream
         self.audio = {}
         for stream in reader.audio:
             if stream.codec_context.name not in out.supported_codecs:
                 raise VideoError(f"{reader.name}: its {stream.codec_context.name} audio cannot be stored in "
                                  f"{out.format.name}; choose another output format (mkv holds any)")
             self.audio[stream.index] = out.add_stream_from_template(stream)
-        self.count = self.audio_packets = 0
-        self.pts: queue.Queue = queue.Queue()
+        self.audio_packets = 0
+        self.times: queue.Queue = queue.Queue()       # each frame's seconds from the start
         self._queue: queue.Queue = queue.Queue(maxsize=16)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -249,9 +381,13 @@ class _Writer:
             self._queue.put(_END)
             self._thread.join()
 
+    @property
+    def count(self) -> int:
+        return self.encoder.count
+
     def _run(self) -> None:
-        av = _av()
         held: list | None = []                           # audio before the first frame (header not written yet)
+        ended = False
         try:
             while (item := self._queue.get()) is not _END:
                 if item[0] == "audio":
@@ -266,15 +402,12 @@ class _Writer:
                     for packet in held:
                         self._mux_audio(packet)
                     held = None
-                frame = av.VideoFrame.from_ndarray(item[1], format="rgb24")
-                frame.pts = self.pts.get() - (self.reader.first_pts or 0)
-                frame.time_base = self.stream.time_base
-                self.out.mux(self.stream.encode(frame))
-                self.count += 1
-            self.out.mux(self.stream.encode(None))
+                self.encoder.encode(item[1], self.times.get())
+            ended = True
+            self.encoder.flush()
         except BaseException as err:                     # surfaced in the main thread by put/finish
             self._error = err
-            while self._queue.get() is not _END:         # unblock the producer
+            while not ended and self._queue.get() is not _END:   # unblock the producer
                 pass
 
     def _mux_audio(self, packet) -> None:
@@ -317,24 +450,25 @@ def write_frames_video(frames: list[np.ndarray], durations_ms: list[int], target
     av = _av()
     h, w = frames[0].shape[:2]
 
+    rate = Fraction(1000, max(1, round(sum(durations_ms) / len(durations_ms))))
+
     def write(tmp: str) -> None:
         with av.open(tmp, "w", format=CONTAINERS[target.suffix.lower()]) as out:
-            codec, options = encoder_for(target)
-            stream = out.add_stream(codec, options={**options, "crf": str(crf)})
-            stream.width, stream.height = w, h
-            stream.pix_fmt = "yuv420p" if w % 2 == 0 and h % 2 == 0 else "yuv444p"
-            stream.time_base = stream.codec_context.time_base = Fraction(1, 1000)
-            pts = 0
+            encoder = _Encoder(out, target, width=w, height=h, crf=crf, rate=rate)
+            start = 0
             for rgb, duration in zip(frames, durations_ms):
-                frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
-                frame.pts, frame.time_base = pts, stream.time_base
-                out.mux(stream.encode(frame))
-                pts += max(1, duration)
-            out.mux(stream.encode(None))
+                encoder.encode(rgb, Fraction(start, 1000))
+                start += max(1, duration)
+            encoder.flush()
 
     atomic_write(target, write)
 
 
 def _reason(err: BaseException) -> str:
+    """FFmpeg's one-line reason, with the last line it logged when there is one."""
     text = getattr(err, "strerror", None) or str(err)
-    return text.splitlines()[0] if text else type(err).__name__
+    text = text.splitlines()[0] if text else type(err).__name__
+    log_lines = getattr(err, "log", None)
+    if log_lines and isinstance(log_lines, tuple) and log_lines[-1]:
+        text += f" ({str(log_lines[-1][-1]).strip()})"
+    return text
