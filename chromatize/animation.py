@@ -15,12 +15,12 @@ import numpy as np
 from PIL import Image, ImageSequence
 
 from .frames import FrameColorizer
-from .images import ImageError, save_atomic
+from .images import ImageError, check_pixels, save_atomic
 
 ANIMATION_SUFFIXES = {".gif", ".webp", ".png"}
 ANIMATION_FORMATS = ("gif", "webp", "png", "mp4")
 # What Pillow raises on damaged files, besides OSError: truncated GIFs end in IndexError or EOFError.
-_DAMAGED = (OSError, ValueError, EOFError, IndexError, SyntaxError)
+_DAMAGED = (OSError, ValueError, EOFError, IndexError, SyntaxError, Image.DecompressionBombError)
 PALETTE_SAMPLE = 64                                  # frames sampled to build the shared GIF palette
 
 
@@ -39,7 +39,7 @@ class Animation:
 
 def is_animation(path: Path) -> bool:
     """True for a GIF, WebP or PNG file with more than one frame."""
-    if path.suffix.lower() not in ANIMATION_SUFFIXES:
+    if path.suffix.lower() not in ANIMATION_SUFFIXES or not path.is_file():
         return False
     try:
         with Image.open(path) as img:
@@ -51,6 +51,7 @@ def is_animation(path: Path) -> bool:
 def read_animation(path: Path) -> Animation:
     try:
         with Image.open(path) as img:
+            check_pixels(path, img.size)
             frames, alphas, durations = [], [], []
             skip_default = bool(img.info.get("default_image"))    # an APNG's still, not an animation frame
             for index, frame in enumerate(ImageSequence.Iterator(img)):
@@ -62,6 +63,8 @@ def read_animation(path: Path) -> Animation:
                 alphas.append(None if alpha.min() == 255 else alpha.copy())
                 durations.append(int(frame.info.get("duration", img.info.get("duration", 100)) or 0))
             loop = img.info.get("loop")
+    except Image.DecompressionBombError as err:
+        raise ImageError(f"{path}: too many pixels ({err}; raise the limit with --max-megapixels)") from None
     except _DAMAGED as err:
         raise ImageError(f"{path}: damaged or truncated animation ({err or type(err).__name__})") from err
     if not frames:

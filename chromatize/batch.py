@@ -20,6 +20,7 @@ from .video import VIDEO_SUFFIXES, colorize_video, is_video
 
 log = logging.getLogger(__name__)
 SUFFIX = "_color"
+NAME_MAX = 255              # bytes in a file name on common file systems
 
 
 @dataclass
@@ -37,12 +38,24 @@ class MediaOptions:
     end: float | None = None            # seconds: end of a video slice (exclusive)
     crf: int = 18                       # H.264/VP9 quality: lower = better, bigger
     dither: bool = True                 # Floyd-Steinberg dithering in GIF output
+    hints: list = field(default_factory=list)   # point hints (hints.Point) on the first frame
+    reference: str | Path | None = None          # a reference photo for every frame
 
 
 @dataclass
 class BatchReport:
     done: list[Path] = field(default_factory=list)
     failed: list[tuple[Path, str]] = field(default_factory=list)
+    skipped: list[Path] = field(default_factory=list)
+
+
+def real(path: Path) -> Path:
+    """The path with links resolved; as it is where they loop (a looping link still gets its job,
+    and with it its one-line error)."""
+    try:
+        return Path(path).resolve()
+    except (RuntimeError, OSError):
+        return Path(path).absolute()
 
 
 def plan_jobs(inputs: list[str | Path], out_dir: str | Path | None = None, *,
@@ -61,32 +74,66 @@ def plan_jobs(inputs: list[str | Path], out_dir: str | Path | None = None, *,
         except ImageError as err:
             problems.append((root, str(err)))
             continue
-        in_place = root.is_dir() and (out_dir is None or Path(out_dir).resolve() == root.resolve())
+        in_place = root.is_dir() and (out_dir is None or real(Path(out_dir)) == real(root))
         for path in files:
             if in_place and path.stem.endswith(SUFFIX):
                 continue                                        # an earlier run's output
             relative = path.relative_to(root) if root.is_dir() else Path(path.name)
             jobs.append(Job(path, _target(path, relative, out_dir, fmt)))
-    sources = {job.source.resolve() for job in jobs}
+    sources = {real(job.source) for job in jobs}
     for job in jobs:
-        if job.target.resolve() in sources:
+        if real(job.target) in sources:
             job.target = job.target.with_name(job.target.stem + SUFFIX + job.target.suffix)
+        job.target = fit_name(job.target)
+    _separate_collisions(jobs, sources)
     return jobs, problems
+
+
+def fit_name(path: Path, limit: int = NAME_MAX) -> Path:
+    """Shorten the stem so that the file name fits the file system's limit (in UTF-8 bytes)."""
+    name = path.name
+    if len(name.encode()) <= limit:
+        return path
+    stem, suffix = path.stem, path.suffix
+    while len((stem + suffix).encode()) > limit:
+        stem = stem[:-1]
+    return path.with_name(stem + suffix)
+
+
+def _separate_collisions(jobs: list[Job], sources: set[Path]) -> None:
+    """Two inputs with one output (a.jpg and a.png with --format png; d1/x.png and d2/x.png into
+    one folder): the later ones get -2, -3, ... and a note says so."""
+    taken: dict[Path, Path] = {}
+    for job in jobs:
+        target, n = job.target, 1
+        while real(target) in taken or real(target) in sources:
+            n += 1
+            target = fit_name(job.target.with_name(f"{job.target.stem}-{n}{job.target.suffix}"))
+        if target != job.target:
+            log.warning("%s and %s would both write %s; %s goes to %s", taken.get(real(job.target), "an input"),
+                        job.source,
+                        job.target, job.source, target)
+            job.target = target
+        taken[real(target)] = job.source
 
 
 def _target(path: Path, relative: Path, out_dir, fmt: str | None) -> Path:
     suffix = f".{fmt.lower().lstrip('.')}" if fmt else path.suffix
-    if out_dir is None or Path(out_dir).resolve() == path.parent.resolve():
+    if out_dir is None or real(Path(out_dir)) == real(path.parent):
         return path.with_name(path.stem + SUFFIX + suffix)
     return (Path(out_dir) / relative).with_suffix(suffix)
 
 
 def run_jobs(colorizer: Colorizer, jobs: list[Job], *, progress: bool = True,
-             media: MediaOptions | None = None) -> BatchReport:
+             media: MediaOptions | None = None, skip_existing: bool = False) -> BatchReport:
     """Colorize every job, still images `colorizer.batch_size` at a time, then animations and
-    videos one by one; a bad file is reported and skipped."""
+    videos one by one; a bad file is reported and skipped. With skip_existing, jobs whose output
+    exists are left alone (a re-run after an interruption)."""
     report = BatchReport()
     media = media or MediaOptions()
+    if skip_existing:
+        report.skipped = [job.target for job in jobs if job.target.exists()]
+        jobs = [job for job in jobs if not job.target.exists()]
     stills, moving = [], []
     for job in jobs:
         (moving if is_video(job.source) or is_animation(job.source) else stills).append(job)
@@ -100,7 +147,7 @@ def run_jobs(colorizer: Colorizer, jobs: list[Job], *, progress: bool = True,
                 loaded.append((job, open_image(job.source)))
             except ImageError as err:
                 _fail(report, job, str(err))
-        for (job, _), result in zip(loaded, _colorize_chunk(colorizer, loaded, report)):
+        for (job, _), result in zip(loaded, _colorize_chunk(colorizer, loaded, report, media)):
             if result is None:
                 continue
             try:
@@ -126,15 +173,16 @@ def _run_moving(colorizer: Colorizer, job: Job, media: MediaOptions, report: Bat
         _fail(report, job, f"{job.source}: cannot colorize ({err})")
 
 
-def _colorize_chunk(colorizer: Colorizer, loaded: list, report: BatchReport) -> list:
+def _colorize_chunk(colorizer: Colorizer, loaded: list, report: BatchReport, media: MediaOptions) -> list:
     """Results aligned with `loaded` ((job, image) pairs); None where an image failed."""
     try:
-        return colorizer.colorize_batch([img for _, img in loaded])
+        return colorizer.colorize_batch([img for _, img in loaded], hints=[media.hints] * len(loaded),
+                                        reference=media.reference)
     except (ValueError, RuntimeError):
         results = []                                  # find the one image that fails, keep the others
         for (job, img) in loaded:
             try:
-                results.append(colorizer.colorize(img))
+                results.append(colorizer.colorize(img, hints=media.hints, reference=media.reference))
             except (ValueError, RuntimeError) as err:
                 _fail(report, job, f"{job.source}: cannot colorize ({err})")
                 results.append(None)
@@ -152,11 +200,11 @@ def colorize_media(source: str | Path, target: str | Path | None = None, *, mode
     beside the source with the `_color` suffix). Raises ImageError with a one-line message."""
     source = Path(source)
     target = Path(target) if target else source.with_name(source.stem + SUFFIX + source.suffix)
-    if target.resolve() == source.resolve():
+    if real(target) == real(source):
         raise ImageError(f"{target}: the output would replace the input")
     colorizer = model if isinstance(model, Colorizer) else load(model)
     options = options or MediaOptions()
-    frames = FrameColorizer(colorizer, temporal=options.temporal)
+    frames = FrameColorizer(colorizer, temporal=options.temporal, hints=options.hints, reference=options.reference)
     if is_video(source):
         colorize_video(frames, source, target, start=options.start, end=options.end, crf=options.crf,
                        progress=progress)

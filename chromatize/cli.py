@@ -5,37 +5,92 @@ import argparse
 import functools
 import json
 import logging
+import signal
 import sys
 from pathlib import Path
 
+from . import __version__
 from .config import PRESETS, build_config
-from .images import ImageError
+from .images import DEFAULT_MAX_MEGAPIXELS, ImageError
 from .inference import DEFAULT_SIZE
 from .stabilize import TEMPORAL_MODES
 
 log = logging.getLogger("chromatize")
+MAX_SIZE = 4096             # the largest --size a model may see
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, turned into an exception so that temporary files are removed on the way out."""
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv:
+        parser.print_help()
+        return 0
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if not args.quiet else logging.WARNING,
                         format="%(levelname)s: %(message)s")
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         return args.run(args)
-    except (ValueError, FileNotFoundError, FloatingPointError, ImageError) as err:
+    except (ValueError, FileNotFoundError, FileExistsError, FloatingPointError, ImageError) as err:
+        if args.debug:
+            raise
         print(f"chromatize: error: {err}", file=sys.stderr)
         return 2
+    except Terminated:
+        print("chromatize: terminated", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print("chromatize: interrupted", file=sys.stderr)
         return 130
+    except Exception as err:                            # a bug or a case we did not foresee: one line
+        if args.debug:
+            raise
+        print(f"chromatize: error: {type(err).__name__}: {err} (run with --debug for the traceback)",
+              file=sys.stderr)
+        return 1
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _terminate(signum, frame) -> None:
+    raise Terminated()
+
+
+def number(kind: type, lo: float | None = None, hi: float | None = None):
+    """An argparse type: `kind` within [lo, hi], or an error that shows the value and the range."""
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {'an integer' if kind is int else 'a number'}") from None
+        if (lo is not None and value < lo) or (hi is not None and value > hi):
+            bounds = f"from {lo} to {hi}" if lo is not None and hi is not None else \
+                (f"at least {lo}" if lo is not None else f"at most {hi}")
+            raise argparse.ArgumentTypeError(f"must be {bounds}, got {text}")
+        return value
+
+    parse.__name__ = kind.__name__
+    return parse
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with a one-line error (the usage block would bury it); --help still shows it."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="chromatize", description="Colorize black-and-white photos with CNNs.")
+    parser = _Parser(prog="chromatize", description="Colorize black-and-white photos with CNNs.")
+    parser.add_argument("--version", action="version", version=f"chromatize {__version__}")
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument("-q", "--quiet", action="store_true", help="no progress bars, only warnings and errors")
+    common.add_argument("--debug", action="store_true", help="show Python tracebacks instead of one-line errors")
     sub.add_parser = functools.partial(sub.add_parser, parents=[common])
     _add_train(sub)
     _add_colorize(sub)
@@ -57,11 +112,12 @@ def _add_train(sub) -> None:
     p.add_argument("--model", help="architecture: alpha, beta or unet")
     p.add_argument("--model-option", action="append", default=[], metavar="KEY=VALUE",
                    help="architecture option, e.g. extra_convs=3 or width=32 (repeatable)")
-    p.add_argument("--size", type=int, help="training crop side in pixels (multiple of 16)")
-    p.add_argument("--epochs", type=int)
-    p.add_argument("--steps-per-epoch", type=int, help="0 = one pass over the training images")
-    p.add_argument("--batch-size", type=int)
-    p.add_argument("--lr", type=float)
+    p.add_argument("--size", type=number(int, 16, 2048),
+                   help="training crop side in pixels, a multiple of 16 (default preset: 192)")
+    p.add_argument("--epochs", type=number(int, 1))
+    p.add_argument("--steps-per-epoch", type=number(int, 0), help="0 = one pass over the training images")
+    p.add_argument("--batch-size", type=number(int, 1))
+    p.add_argument("--lr", type=number(float, 1e-12))
     p.add_argument("--lr-schedule", choices=["constant", "cosine"])
     p.add_argument("--optimizer", choices=["adagrad", "rmsprop", "adam", "adamw"])
     p.add_argument("--loss", choices=["mse", "l1", "huber"],
@@ -88,7 +144,9 @@ def _add_train(sub) -> None:
     p.add_argument("--max-images", type=int, help="use at most N images (0 = all)")
     p.add_argument("--seed", type=int)
     p.add_argument("--device", choices=["auto", "cpu", "cuda"])
-    p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    again = p.add_mutually_exclusive_group()
+    again.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    again.add_argument("--overwrite", action="store_true", help="start afresh in an existing run folder, replacing it")
     p.set_defaults(run=_run_train)
 
 
@@ -104,6 +162,7 @@ def _run_train(args) -> int:
     if args.model_option:
         overrides["model_kwargs"] = dict(_parse_option(o) for o in args.model_option)
     run_dir = Path(args.out)
+    _check_run_folder(run_dir, resume=args.resume, overwrite=args.overwrite)
     if args.resume:
         if not (run_dir / "config.json").exists():
             raise FileNotFoundError(f"{run_dir}: nothing to resume (no config.json from an earlier run)")
@@ -116,6 +175,25 @@ def _run_train(args) -> int:
     return 0
 
 
+RUN_FILES = ("config.json", "history.csv", "loss.png", "last.pt", "best.pt", "model.safetensors", "model.json",
+             "val_images.txt")
+
+
+def _check_run_folder(run_dir: Path, *, resume: bool, overwrite: bool) -> None:
+    """A run folder is never replaced by accident: an earlier run there needs --resume or --overwrite."""
+    if run_dir.exists() and not run_dir.is_dir():
+        raise ValueError(f"{run_dir}: is a file; --out needs a folder for the run")
+    earlier = run_dir.is_dir() and any((run_dir / name).exists() for name in RUN_FILES)
+    if earlier and not (resume or overwrite):
+        raise ValueError(f"{run_dir}: holds an earlier run; add --resume to continue it or --overwrite to replace it")
+    if earlier and overwrite:
+        import shutil
+
+        for name in RUN_FILES:
+            (run_dir / name).unlink(missing_ok=True)
+        shutil.rmtree(run_dir / "samples", ignore_errors=True)
+
+
 def _add_colorize(sub) -> None:
     p = sub.add_parser("colorize", help="colorize photos, animations (GIF, WebP, PNG) and videos, or folders of them")
     p.add_argument("inputs", nargs="+", metavar="INPUT",
@@ -123,20 +201,30 @@ def _add_colorize(sub) -> None:
     p.add_argument("-o", "--out-dir", help="output folder (default: beside each input, name + _color)")
     p.add_argument("--model", default="default",
                    help="'default', a .safetensors file, a .pt checkpoint or a run folder")
-    p.add_argument("--size", type=int, default=DEFAULT_SIZE, help="long side the model sees (default %(default)s)")
+    p.add_argument("--size", type=number(int, 16, MAX_SIZE), default=DEFAULT_SIZE,
+                   help="long side the model sees (default %(default)s)")
     p.add_argument("--format", help="output format by extension (default: the input's): png, jpg, webp, tif, "
                                     "bmp for photos; gif, webp, png, mp4 for animations; mp4, mkv, mov, webm, avi "
                                     "for video")
-    p.add_argument("--temperature", type=float,
+    p.add_argument("--temperature", type=number(float, 0.01, 10),
                    help="annealed-mean temperature of bin-classifier models (lower = more vivid)")
-    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--batch-size", type=number(int, 1, 1024), default=8)
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--max-megapixels", type=number(float, 0.001), default=DEFAULT_MAX_MEGAPIXELS,
+                   help="refuse images larger than this (default %(default)s; guards against decompression bombs)")
+    p.add_argument("--skip-existing", action="store_true", help="leave files whose output already exists")
+    hints = p.add_argument_group("colour hints (models trained with hints, such as the default)")
+    hints.add_argument("--hint", action="append", default=[], metavar="X,Y,COLOR",
+                       help="pixel X,Y (of the full image) is COLOR (#rrggbb); repeatable")
+    hints.add_argument("--hints", metavar="FILE", help='JSON list of {"x": .., "y": .., "color": "#rrggbb"}')
+    hints.add_argument("--reference", metavar="PHOTO", help="a colour photo whose colours to lean towards")
     media = p.add_argument_group("animations and videos")
     media.add_argument("--temporal", choices=TEMPORAL_MODES, default="flow",
                        help="keep colours steady along the motion (flow, default) or colorize each frame alone")
-    media.add_argument("--start", type=float, help="video: first second to colorize")
-    media.add_argument("--end", type=float, help="video: second to stop at")
-    media.add_argument("--crf", type=int, default=18, help="video quality, lower is better (default %(default)s)")
+    media.add_argument("--start", type=number(float, 0), help="video: first second to colorize")
+    media.add_argument("--end", type=number(float, 0), help="video: second to stop at")
+    media.add_argument("--crf", type=number(int, 0, 51), default=18,
+                       help="video quality 0-51, lower is better (default %(default)s)")
     media.add_argument("--dither", action=argparse.BooleanOptionalAction, default=True,
                        help="dither GIF output (default on: no banding in skies)")
     p.set_defaults(run=_run_colorize)
@@ -144,19 +232,53 @@ def _add_colorize(sub) -> None:
 
 def _run_colorize(args) -> int:
     from .batch import MediaOptions, plan_jobs, run_jobs
+    from .images import set_max_megapixels
     from .inference import load
 
+    if args.start is not None and args.end is not None and args.end <= args.start:
+        raise ValueError(f"--end ({args.end:g}) must be after --start ({args.start:g})")
+    set_max_megapixels(args.max_megapixels)
+    colorizer = load(args.model, size=args.size, device=args.device, batch_size=args.batch_size,
+                     temperature=args.temperature)
+    hints = _read_hints(args)
+    if hints:
+        colorizer.require_hints("colour hints")
+    if args.reference:
+        colorizer.reference_hint(args.reference)        # an unreadable reference fails here, once
     jobs, problems = plan_jobs(args.inputs, args.out_dir, fmt=args.format)
     for _, message in problems:
         print(f"chromatize: error: {message}", file=sys.stderr)
-    colorizer = load(args.model, size=args.size, device=args.device, batch_size=args.batch_size,
-                     temperature=args.temperature)
-    media = MediaOptions(temporal=args.temporal, start=args.start, end=args.end, crf=args.crf, dither=args.dither)
-    report = run_jobs(colorizer, jobs, progress=not args.quiet, media=media)
+    if not jobs and not problems:
+        raise ValueError(f"no images, animations or videos found in {', '.join(args.inputs)}")
+    media = MediaOptions(temporal=args.temporal, start=args.start, end=args.end, crf=args.crf, dither=args.dither,
+                         hints=hints, reference=args.reference)
+    report = run_jobs(colorizer, jobs, progress=not args.quiet, media=media, skip_existing=args.skip_existing)
     failed = len(report.failed) + len(problems)
-    where = args.out_dir or "beside the inputs (suffix _color)"
-    print(f"colorized {len(report.done)} file(s) into {where}; {failed} failed")
+    where = f"into {args.out_dir}" if args.out_dir else "beside the inputs (suffix _color)"
+    skipped = f", {len(report.skipped)} skipped (output exists)" if report.skipped else ""
+    print(f"colorized {len(report.done)} file(s) {where}; {failed} failed{skipped}")
     return 1 if failed else 0
+
+
+def _read_hints(args) -> list:
+    """--hint X,Y,COLOR (repeatable) and --hints FILE -> [(x, y, colour), ...]; bad ones are errors."""
+    from .hints import as_points
+
+    hints = []
+    for text in args.hint:
+        parts = text.split(",")
+        if len(parts) != 3:
+            raise ValueError(f"--hint {text!r}: expected X,Y,#rrggbb")
+        hints.append(tuple(parts))
+    if args.hints:
+        try:
+            entries = json.loads(Path(args.hints).read_text())
+            hints += [(e["x"], e["y"], e["color"]) for e in entries]
+        except FileNotFoundError:
+            raise ValueError(f"{args.hints}: hints file not found") from None
+        except (json.JSONDecodeError, UnicodeDecodeError, TypeError, KeyError) as err:
+            raise ValueError(f'{args.hints}: not a JSON list of {{"x", "y", "color"}} ({err})') from None
+    return as_points(hints)
 
 
 def _add_alpha(sub) -> None:

@@ -38,6 +38,29 @@ class TrainConfig:
     sample_every: int = 5               # write a val sample grid every N epochs
     max_images: int = 0                 # use at most this many images (0 = all); for quick trials
 
+    def __post_init__(self) -> None:
+        """Fail early, with the bad value, on settings no run could use."""
+        checks = [
+            ("size", self.size % 16 == 0 and 16 <= self.size <= 2048, "a multiple of 16 from 16 to 2048"),
+            ("epochs", self.epochs >= 1, "at least 1"),
+            ("batch_size", self.batch_size >= 1, "at least 1"),
+            ("steps_per_epoch", self.steps_per_epoch >= 0, "0 or more"),
+            ("lr", self.lr > 0, "positive"),
+            ("weight_decay", self.weight_decay >= 0, "0 or more"),
+            ("rebalance", 0 < self.rebalance <= 1, "in (0, 1]"),
+            ("ab_regression", self.ab_regression >= 0, "0 or more"),
+            ("ema", 0 <= self.ema < 1, "in [0, 1)"),
+            ("val_split", 0 < self.val_split < 1, "between 0 and 1"),
+            ("degrade", 0 <= self.degrade <= 1, "in [0, 1]"),
+            ("time_budget_min", self.time_budget_min >= 0, "0 or more"),
+            ("patience", self.patience >= 0, "0 or more"),
+            ("sample_every", self.sample_every >= 0, "0 or more"),
+            ("max_images", self.max_images >= 0, "0 or more"),
+        ]
+        for name, ok, want in checks:
+            if not ok:
+                raise ValueError(f"{name} must be {want}, got {getattr(self, name)!r}")
+
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 

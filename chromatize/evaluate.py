@@ -193,6 +193,8 @@ def _lab(rgb: np.ndarray) -> np.ndarray:
 def bootstrap_interval(values: list[float], *, samples: int = BOOTSTRAP_SAMPLES, seed: int = 0) -> tuple[float, float]:
     """95 % percentile-bootstrap interval of the mean."""
     data = np.asarray(values, dtype=np.float64)
+    if not np.isfinite(data).all():                   # a perfect score (infinite PSNR): no spread to show
+        return float(data.mean()), float(data.mean())
     rng = np.random.default_rng(seed)
     means = data[rng.integers(0, len(data), size=(samples, len(data)))].mean(1)
     return float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
@@ -201,7 +203,7 @@ def bootstrap_interval(values: list[float], *, samples: int = BOOTSTRAP_SAMPLES,
 def summarize(rows: list[ImageScore], aucs: metrics.AucAccumulator) -> dict:
     mean = lambda key: statistics.fmean(getattr(r, key) for r in rows)
     auc, auc_rebalanced = aucs.result()
-    gains = [r.psnr - r.psnr_gray for r in rows]
+    gains = [r.psnr - r.psnr_gray if r.psnr != r.psnr_gray else 0.0 for r in rows]    # inf - inf is no gain
     low, high = bootstrap_interval([r.psnr for r in rows])
     summary = {"psnr": mean("psnr"), "psnr_ci_low": low, "psnr_ci_high": high, "psnr_gray": mean("psnr_gray"),
                "median_gain": statistics.median(gains),

@@ -30,12 +30,21 @@ def frames_lightness(frames: list[np.ndarray]) -> torch.Tensor:
     return gray8_to_l(stack) if stack.ndim == 3 else rgb8_to_l(stack)
 
 
-def predictions(colorizer: Colorizer, frames: Iterable[np.ndarray]) -> Iterator[Prediction]:
-    """The model's output for every frame, computed `colorizer.batch_size` frames at a time."""
+def predictions(colorizer: Colorizer, frames: Iterable[np.ndarray], *, hints=None,
+                reference=None) -> Iterator[Prediction]:
+    """The model's output for every frame, computed `colorizer.batch_size` frames at a time.
+    hints: point hints for the first frame; reference: a photo for every frame (see inference)."""
     frames = iter(frames)
+    palette = colorizer.reference_hint(reference)
+    first = True
     while chunk := list(islice(frames, colorizer.batch_size)):
         l_full = frames_lightness(chunk)
-        l_small, ab = colorizer.predict_frames(l_full)
+        points = None
+        if first and hints:
+            maps = colorizer.point_hints(l_full[:1], hints)                  # (1, 3, h, w)
+            points = torch.cat((maps, torch.zeros(len(chunk) - 1, *maps.shape[1:])))
+        first = False
+        l_small, ab = colorizer.predict_frames(l_full, points=points, reference=palette)
         for i in range(len(chunk)):
             yield Prediction(l_full[i:i + 1], l_small[i, 0].numpy(), ab[i].numpy())
 
@@ -47,10 +56,13 @@ def compose(prediction: Prediction, ab: np.ndarray) -> np.ndarray:
 
 class FrameColorizer:
     """colorize(frames) yields one RGB frame per input frame, in order, with the temporal
-    stabilizer `temporal` ('flow' or 'off'; see stabilize.py) between model and merge."""
+    stabilizer `temporal` ('flow' or 'off'; see stabilize.py) between model and merge.
+    Point hints apply to the first frame; the stabilizer carries their colour along the motion.
+    A reference photo applies to every frame."""
 
-    def __init__(self, colorizer: Colorizer, *, temporal: str = "flow", **knobs):
+    def __init__(self, colorizer: Colorizer, *, temporal: str = "flow", hints=None, reference=None, **knobs):
         self.colorizer = colorizer
+        self.hints, self.reference = hints, reference
         self.stabilizer = make_stabilizer(temporal, **knobs)
 
     def reset(self) -> None:
@@ -58,6 +70,6 @@ class FrameColorizer:
             self.stabilizer.reset()
 
     def colorize(self, frames: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
-        for pred in predictions(self.colorizer, frames):
+        for pred in predictions(self.colorizer, frames, hints=self.hints, reference=self.reference):
             ab = self.stabilizer(pred.l_small, pred.ab) if self.stabilizer else pred.ab
             yield compose(pred, ab)

@@ -1,6 +1,7 @@
 """Image files in and out: every PIL mode to lightness (+ alpha), and atomic writes."""
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,8 +19,29 @@ _FORMATS = {".jpg": ("JPEG", False), ".jpeg": ("JPEG", False), ".png": ("PNG", T
             ".webp": ("WEBP", True), ".gif": ("GIF", True), ".ppm": ("PPM", False), ".pgm": ("PPM", False)}
 
 
+DEFAULT_MAX_MEGAPIXELS = 200.0          # a 100-megapixel scan passes; a decompression bomb does not
+_limits = {"megapixels": DEFAULT_MAX_MEGAPIXELS}
+Image.MAX_IMAGE_PIXELS = int(DEFAULT_MAX_MEGAPIXELS * 4_000_000)
+warnings.simplefilter("ignore", Image.DecompressionBombWarning)      # check_pixels says it, in one line
+
+
 class ImageError(Exception):
     """A file that cannot be used as an image; the message names the file and the problem."""
+
+
+def set_max_megapixels(limit: float) -> None:
+    """Images declaring more pixels than this are refused before they are decoded."""
+    if not limit > 0:
+        raise ValueError(f"the megapixel limit must be positive, got {limit}")
+    _limits["megapixels"] = float(limit)
+    Image.MAX_IMAGE_PIXELS = int(limit * 4_000_000)      # PIL's own guard stays behind ours (it raises at 2x)
+
+
+def check_pixels(path: str | Path, size: tuple[int, int]) -> None:
+    megapixels = size[0] * size[1] / 1e6
+    if megapixels > _limits["megapixels"]:
+        raise ImageError(f"{path}: {size[0]}x{size[1]} is {megapixels:.0f} megapixels, over the limit of "
+                         f"{_limits['megapixels']:g} (raise it with --max-megapixels)")
 
 
 @dataclass
@@ -36,12 +58,19 @@ class Lightness:
 
 def open_image(path: str | Path) -> Image.Image:
     """Open and fully decode an image file, applying its EXIF orientation."""
+    if Path(path).exists() and not Path(path).is_file():
+        raise ImageError(f"{path}: not a regular file (a folder, pipe or device)")
+    if Path(path).is_symlink() and not Path(path).exists():
+        raise ImageError(f"{path}: a broken or looping symbolic link")
     try:
         with Image.open(path) as img:
+            check_pixels(path, img.size)
             img.load()
             return ImageOps.exif_transpose(img)
     except FileNotFoundError:
         raise ImageError(f"{path}: file not found") from None
+    except Image.DecompressionBombError as err:
+        raise ImageError(f"{path}: too many pixels ({err}; raise the limit with --max-megapixels)") from None
     except UnidentifiedImageError:
         raise ImageError(f"{path}: not an image file PIL can read") from None
     except (OSError, SyntaxError, ValueError) as err:
@@ -117,4 +146,4 @@ def find_images(root: Path, extensions: set[str] = IMAGE_EXTENSIONS) -> list[Pat
         return [root]
     if not root.is_dir():
         raise ImageError(f"{root}: no such file or folder")
-    return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in extensions)
+    return sorted(p for p in root.rglob("*") if p.suffix.lower() in extensions and not p.is_dir())

@@ -79,7 +79,7 @@ class Colorizer:
         points = as_points(hints)
         if not points:
             return None
-        self._need_hints("colour hints")
+        self.require_hints("colour hints")
         height, width = l_full.shape[-2:]
         check_inside(points, width, height)
         return point_maps(points, (height, width), self.model_shape(height, width))
@@ -88,7 +88,7 @@ class Colorizer:
         """A reference photo (PIL image, array or path) -> (1, Q + 2) palette vector (None for none)."""
         if reference is None:
             return None
-        self._need_hints("a reference photo")
+        self.require_hints("a reference photo")
         if isinstance(reference, (str, Path)):
             img = open_image(reference)
         else:
@@ -99,7 +99,7 @@ class Colorizer:
         ab_norm = normalize_ab(rgb_to_lab(rgb)[:, 1:])                           # (1, 2, h, w)
         return reference_vector(ab_norm, self.model.bin_centers.cpu())
 
-    def _need_hints(self, what: str) -> None:
+    def require_hints(self, what: str) -> None:
         if not self.takes_hints:
             raise ValueError(f"{what} need a model trained with hints (the default is); this one was not")
 

@@ -127,6 +127,8 @@ def colorize_video(frames: FrameColorizer, source: Path, target: Path, *, start:
     if target.suffix.lower() not in CONTAINERS or target.suffix.lower() == ".gif":
         raise VideoError(f"{target}: cannot write video as {target.suffix or 'no suffix'} "
                          f"(use one of {', '.join(sorted(set(CONTAINERS) - {'.gif'}))})")
+    if not source.is_file():
+        raise VideoError(f"{source}: not a regular file (missing, a pipe, a device or a broken link)")
     try:
         container = av.open(str(source))
     except (av.error.FFmpegError, OSError) as err:
@@ -259,8 +261,20 @@ class _Reader:
 
     def start(self) -> None:
         if self.start_s:
-            self.container.seek(int(self.start_s / self.video.time_base), stream=self.video, backward=True)
+            self._seek_before(self.start_s)
         self._thread.start()
+
+    def _seek_before(self, seconds: float) -> None:
+        """Seek to a keyframe at or before `seconds`. Some files index keyframes by decode time,
+        which lands after the presentation time asked for; then step back until it does not."""
+        target = seconds
+        while True:
+            self.container.seek(int(target / self.video.time_base), stream=self.video, backward=True)
+            first = next(self.container.decode(self.video), None)
+            if first is None or first.time is None or first.time <= seconds + 1e-6 or target <= 0:
+                break
+            target = max(0.0, target - max(1.0, 2 * (first.time - seconds)))
+        self.container.seek(int(target / self.video.time_base), stream=self.video, backward=True)
 
     def _run(self) -> None:
         av = _av()

@@ -20,8 +20,14 @@ def test_evaluate_writes_report_and_compares_models(photo_dir, tmp_path, tiny_mo
     table = capsys.readouterr().out
     assert "gray" in table and "model" in table
     gray = json.loads((out / "gray" / "summary.json").read_text())
-    assert set(gray) == {"psnr", "ssim", "ciede2000", "colorfulness", "colorfulness_gt", "delta_cf", "auc",
+    assert set(gray) == {"psnr", "psnr_ci_low", "psnr_ci_high", "psnr_gray", "median_gain", "share_better",
+                         "share_worse_3db", "ssim", "ciede2000", "colorfulness", "colorfulness_gt", "delta_cf", "auc",
                          "auc_rebalanced", "n_images"}
+    assert gray["psnr_ci_low"] < gray["psnr"] < gray["psnr_ci_high"] and gray["psnr"] == gray["psnr_gray"]
+    assert gray["median_gain"] == 0 and gray["share_better"] == 0 and gray["share_worse_3db"] == 0
+    tiny = json.loads((out / "tiny" / "summary.json").read_text())
+    rows = (out / "tiny" / "per_image.csv").read_text().strip().splitlines()[1:]
+    assert tiny["psnr_gray"] == gray["psnr"] and len(rows) == 8
     assert gray["n_images"] == 8 and gray["colorfulness"] < 1
     assert gray["delta_cf"] == abs(gray["colorfulness"] - gray["colorfulness_gt"])
     assert (out / "tiny" / "grid.png").exists()                          # a run's model.safetensors: its run name
@@ -52,3 +58,50 @@ def test_models_are_scored_with_the_photos_exact_lightness(tmp_path):
     lab = lambda rgb: rgb_to_lab(torch.from_numpy(rgb / 255.0).permute(2, 0, 1)[None])[0]
     assert (lab(pred)[0] - lab(truth)[0]).abs().mean() < 0.3
     assert rows[0].psnr > 0
+
+
+def test_bootstrap_interval_covers_the_mean_and_narrows_with_more_photos():
+    from chromatize.evaluate import bootstrap_interval
+
+    rng = np.random.default_rng(0)
+    small, large = rng.normal(20, 3, 10), rng.normal(20, 3, 400)
+    lo, hi = bootstrap_interval(list(small))
+    assert lo < small.mean() < hi
+    lo2, hi2 = bootstrap_interval(list(large))
+    assert hi2 - lo2 < (hi - lo) / 3
+
+
+def test_evaluate_with_hints_reference_and_old_photos(photo_dir, tmp_path, capsys):
+    import torch
+
+    from chromatize.models import create_model, save_model
+
+    torch.manual_seed(0)
+    model = save_model(create_model("unet", width=8, hints=True), tmp_path / "h" / "model.safetensors")
+    for extra in (["--hints", "3", "--hint-seed", "1"], ["--reference", "self"], ["--old-photos", "0"]):
+        out = tmp_path / "e" / extra[0].strip("-")
+        assert main(["evaluate", str(photo_dir), "--model", "gray", "--model", str(model), "--size", "64",
+                     "--out", str(out), "-q"] + extra) == 0
+        summary = json.loads((out / "h" / "summary.json").read_text())
+        gray = json.loads((out / "gray" / "summary.json").read_text())
+        assert summary["n_images"] == 8
+        if extra[0] == "--hints":
+            assert 0 <= summary["hints_kept"] <= 1 and "hints_kept" in capsys.readouterr().out.replace(" ", "_")
+        if extra[0] == "--old-photos":
+            assert abs(gray["median_gain"]) < 0.05        # colour-only scoring: grey stays grey (up to rounding)
+
+
+def test_random_hints_are_seeded_patch_means_of_the_truth():
+    from chromatize.evaluate import hints_kept, random_hints
+
+    truth = np.zeros((50, 80, 3), np.uint8)
+    truth[:, 40:] = (200, 30, 30)
+    a, b = random_hints(truth, 5, seed=(1, 2)), random_hints(truth, 5, seed=(1, 2))
+    assert a == b and len(a) == 5 and a != random_hints(truth, 5, seed=(2, 2))
+    for p in a:
+        if p.x < 38:
+            assert p.rgb == (0, 0, 0)
+        elif p.x > 42:
+            assert p.rgb == (200, 30, 30)
+    assert hints_kept(truth, a) == 1.0
+    assert hints_kept(np.full_like(truth, 128), [p for p in a if p.x > 42] or a[:1]) < 1.0

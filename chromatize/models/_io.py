@@ -25,29 +25,70 @@ def save_model(model: nn.Module, path: str | Path, *, half: bool = False) -> Pat
     return path
 
 
-def model_from_config(config: dict) -> nn.Module:
+MODEL_SUFFIXES = (".safetensors", ".pt")
+
+
+class ModelFileError(ValueError):
+    """A file that is not a chromatize model (or a damaged one); the message names it."""
+
+
+def model_from_config(config: dict, *, source: Path | str = "model config") -> nn.Module:
+    if not isinstance(config, dict) or "name" not in config:
+        raise ModelFileError(f"{source}: the model config has no 'name' (which architecture)")
     options = {k: v for k, v in config.items() if k != "name"}
     return create_model(config["name"], **options)
 
 
 def load_model(path: str | Path) -> nn.Module:
-    """A model from a .safetensors file (+ .json beside it), a .pt checkpoint, or a run folder."""
+    """A model from a .safetensors file (+ .json beside it), a .pt checkpoint, or a run folder.
+    Checkpoints are read with weights_only=True: nothing but tensors and plain values is unpickled."""
     path = Path(path)
     if path.is_dir():
         path = _pick_from_run(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such model file")
-    if path.suffix == ".safetensors":
-        config_path = path.with_suffix(".json")
-        if not config_path.exists():
-            raise FileNotFoundError(f"{config_path}: the model config that goes with {path.name} is missing")
-        model = model_from_config(json.loads(config_path.read_text()))
-        state = {k: v.to(model.state_dict()[k].dtype) for k, v in load_file(path).items()}
-    else:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-        model, state = model_from_config(ckpt["model_config"]), ckpt["model"]
-    model.load_state_dict(state)
+    if path.suffix not in MODEL_SUFFIXES:
+        raise ModelFileError(f"{path}: not a model file (expected .safetensors, .pt or a run folder)")
+    try:
+        model, state = _read_safetensors(path) if path.suffix == ".safetensors" else _read_checkpoint(path)
+        model.load_state_dict(state)
+    except ModelFileError:
+        raise
+    except (RuntimeError, KeyError, TypeError) as err:
+        raise ModelFileError(f"{path}: its weights do not fit its architecture ({str(err).splitlines()[0]})") from None
     return model.eval()
+
+
+def _read_safetensors(path: Path) -> tuple[nn.Module, dict]:
+    config_path = path.with_suffix(".json")
+    if not config_path.exists():
+        raise FileNotFoundError(f"{config_path}: the model config that goes with {path.name} is missing")
+    try:
+        config = json.loads(config_path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ModelFileError(f"{config_path}: not a JSON model config ({err})") from None
+    model = model_from_config(config, source=config_path)
+    try:
+        weights = load_file(path)
+    except Exception as err:                      # safetensors raises its own error types
+        raise ModelFileError(f"{path}: not a readable safetensors file ({err})") from None
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(weights))
+    if missing:
+        raise ModelFileError(f"{path}: weights for {missing[0]} (and {len(missing) - 1} more) are missing; "
+                             f"is {config_path.name} the config of these weights?")
+    return model, {k: v.to(expected[k].dtype) if k in expected else v for k, v in weights.items()}
+
+
+def _read_checkpoint(path: Path) -> tuple[nn.Module, dict]:
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:                      # unpickling errors of every kind: not our file
+        reason = f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
+        raise ModelFileError(f"{path}: not a chromatize checkpoint ({reason[:120]})") from None
+    if not isinstance(ckpt, dict) or "model_config" not in ckpt or "model" not in ckpt:
+        raise ModelFileError(f"{path}: not a chromatize checkpoint (no model and model_config inside)")
+    return model_from_config(ckpt["model_config"], source=path), ckpt["model"]
 
 
 def _pick_from_run(run_dir: Path) -> Path:

@@ -1,0 +1,182 @@
+"""Colour hints and references: encoding, simulation, the hint model, the API and the CLI."""
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from chromatize.cli import main
+from chromatize.color import ab_bin_centers, normalize_ab, rgb_to_lab
+from chromatize.degrade import degrade_l
+from chromatize.hints import Point, parse_color, point_maps, reference_vector, simulate_points
+from chromatize.images import ImageError
+from chromatize.inference import Colorizer
+from chromatize.models import create_model, save_model
+
+from conftest import scene
+
+CENTERS = ab_bin_centers() / 128
+
+
+@pytest.fixture
+def hint_colorizer():
+    torch.manual_seed(0)
+    return Colorizer(create_model("unet", width=8, hints=True), size=64, device="cpu")
+
+
+@pytest.fixture
+def hint_model_file(tmp_path):
+    torch.manual_seed(0)
+    return save_model(create_model("unet", width=8, hints=True), tmp_path / "hinty" / "model.safetensors")
+
+
+def test_parse_color_accepts_hex_and_tuples_and_names_bad_ones():
+    assert parse_color("#c0392b") == (192, 57, 43) == parse_color("C0392B") == parse_color((192, 57, 43))
+    for bad in ("#c0392", "red", (1, 2), (0, 0, 256), (1.5, 2, 3), None):
+        with pytest.raises(ValueError, match="colou?r"):
+            parse_color(bad)
+
+
+def test_point_maps_put_the_colour_and_mask_at_the_scaled_position():
+    maps = point_maps([Point(199, 0, (255, 0, 0))], full=(100, 200), small=(16, 32), patch=3)
+    assert maps.shape == (1, 3, 16, 32)
+    mask = maps[0, 2]
+    assert mask.sum() == 4 and mask[0, 31] == 1 and mask[0, 30] == 1 and mask[1, 31] == 1   # 3x3 cut by the corner
+    red_ab = normalize_ab(rgb_to_lab(torch.tensor([1.0, 0, 0]).view(1, 3, 1, 1))[0, 1:, 0, 0])
+    assert torch.allclose(maps[0, :2, 0, 31], red_ab)
+    assert maps[0, :2][:, mask == 0].abs().max() == 0
+    grey = point_maps([Point(5, 5, (128, 128, 128))], full=(10, 10), small=(10, 10))
+    assert grey[0, 2].sum() == 9 and grey[0, :2].abs().max() < 1e-3    # grey hint: mask 1, ab 0
+
+
+def test_reference_vector_is_a_histogram_with_chroma_and_flag():
+    ab = normalize_ab(rgb_to_lab(torch.tensor(np.asarray(scene(1), np.float32) / 255).permute(2, 0, 1)[None])[:, 1:])
+    vec = reference_vector(ab, CENTERS)
+    q = CENTERS.shape[0]
+    assert vec.shape == (1, q + 2)
+    assert math.isclose(float(vec[0, :q].sum()), 1.0, rel_tol=1e-5) and vec[0, q + 1] == 1
+    assert vec[0, q] == pytest.approx(float(torch.nn.functional.avg_pool2d(ab, 4).norm(dim=1).mean()), rel=1e-4)
+
+
+def test_simulated_points_follow_the_truth_and_the_geometric_count():
+    g = torch.Generator().manual_seed(0)
+    ab = torch.rand(400, 2, 24, 24) * 0.4 - 0.2
+    points = simulate_points(ab, g)
+    mask = points[:, 2]
+    assert ((points[:, :2] != 0).any(1) <= (mask == 1)).all()              # colour only where the mask is
+    none = float((mask.flatten(1).sum(1) == 0).float().mean())
+    assert 0.06 < none < 0.2                                               # about 1 image in 8 gets no point
+    one = torch.zeros(1, 2, 9, 9)
+    one[0, :, 2:5, 2:5] = 0.3
+    single = simulate_points(one.expand(50, -1, -1, -1).contiguous(), torch.Generator().manual_seed(1))
+    values = single[:, :2][single[:, 2:3].expand(-1, 2, -1, -1) == 1]
+    assert values.min() >= 0 and values.max() <= 0.3 + 1e-6                # patch means of the truth
+
+
+def test_hint_model_runs_with_and_without_hints_and_zero_hints_mean_none(hint_colorizer):
+    model = hint_colorizer.model
+    l_norm = torch.rand(2, 1, 32, 32) * 2 - 1
+    q = model.bin_centers.shape[0]
+    plain = model.predict_ab(l_norm)
+    zeros = model.predict_ab(l_norm, torch.zeros(2, 3, 32, 32), torch.zeros(2, q + 2))
+    assert torch.equal(plain, zeros)
+    hinted = model.predict_ab(l_norm, point_maps([Point.make(3, 3, "#ff0000")], (32, 32), (32, 32)).expand(2, -1, -1, -1))
+    assert plain.shape == hinted.shape == (2, 2, 32, 32) and not torch.equal(plain, hinted)
+    palette = reference_vector(torch.rand(2, 2, 32, 32) * 0.5 - 0.25, model.bin_centers)
+    assert not torch.equal(plain, model.predict_ab(l_norm, None, palette))
+
+
+def test_colorize_takes_hints_and_a_reference(hint_colorizer, tmp_path):
+    img = scene(2, size=(90, 60)).convert("L")
+    plain = np.asarray(hint_colorizer.colorize(img))
+    hinted = hint_colorizer.colorize(img, hints=[(10, 20, "#c0392b"), (80, 50, (46, 134, 193))])
+    ref_path = tmp_path / "ref.png"
+    scene(5).save(ref_path)
+    palettes = [hint_colorizer.reference_hint(r)
+                for r in (ref_path, str(ref_path), Image.open(ref_path), np.asarray(Image.open(ref_path)))]
+    assert all(torch.equal(p, palettes[0]) for p in palettes) and palettes[0][0, -1] == 1
+    assert hint_colorizer.colorize(img, reference=ref_path).size == img.size
+    assert hinted.size == img.size and plain.shape == (60, 90, 3)
+    from chromatize.images import to_lightness
+
+    l_full = to_lightness(img).l_full
+    points = hint_colorizer.point_hints(l_full, [(10, 20, "#c0392b")])
+    assert points.shape[-2:] == hint_colorizer.model_shape(60, 90) and points[0, 2].sum() == 9
+    [with_hint] = hint_colorizer.predict_ab([l_full], points=[points])
+    [without] = hint_colorizer.predict_ab([l_full])
+    assert not torch.equal(with_hint, without)
+
+
+def test_bad_hints_and_references_are_one_line_errors(hint_colorizer, tiny_model_file, tmp_path):
+    img = scene(2, size=(90, 60))
+    with pytest.raises(ValueError, match=r"hint at \(90, 5\) is outside the 90x60 image"):
+        hint_colorizer.colorize(img, hints=[(90, 5, "#ffffff")])
+    with pytest.raises(ValueError, match="not #rrggbb"):
+        hint_colorizer.colorize(img, hints=[(1, 5, "#fffff")])
+    with pytest.raises(ValueError, match="not \\(x, y, colour\\)"):
+        hint_colorizer.colorize(img, hints=[(1, 5)])
+    (tmp_path / "junk.jpg").write_bytes(b"not a photo")
+    with pytest.raises(ImageError, match="junk.jpg"):
+        hint_colorizer.colorize(img, reference=tmp_path / "junk.jpg")
+    plain = Colorizer(create_model("unet", width=8), size=64, device="cpu")
+    with pytest.raises(ValueError, match="trained with hints"):
+        plain.colorize(img, hints=[(1, 1, "#ffffff")])
+
+
+def test_cli_hints_and_reference(tmp_path, hint_model_file, tiny_model_file, capsys):
+    photo = tmp_path / "p.png"
+    scene(3, size=(80, 64)).convert("L").save(photo)
+    hints_file = tmp_path / "hints.json"
+    hints_file.write_text(json.dumps([{"x": 5, "y": 6, "color": "#2e86c1"}]))
+    ref = tmp_path / "ref.jpg"
+    scene(4).save(ref)
+    out = tmp_path / "out"
+    args = ["colorize", str(photo), "-o", str(out), "--model", str(hint_model_file), "--size", "64", "-q"]
+    assert main(args + ["--hint", "10,20,#c0392b", "--hints", str(hints_file), "--reference", str(ref)]) == 0
+    assert Image.open(out / "p.png").size == (80, 64)
+    capsys.readouterr()
+    for extra, message in ((["--hint", "10,#c0392b"], "expected X,Y,#rrggbb"),
+                           (["--hint", "500,20,#c0392b"], "outside the 80x64 image"),
+                           (["--hint", "1,2,#zzzzzz"], "not #rrggbb"),
+                           (["--hints", str(tmp_path / "none.json")], "hints file not found"),
+                           (["--reference", str(tmp_path / "missing.jpg")], "missing.jpg: file not found")):
+        code = main(args + extra)
+        err = capsys.readouterr().err.strip().splitlines()
+        assert code != 0 and len(err) == 1 and message in err[0], (extra, err)
+    assert main(["colorize", str(photo), "-o", str(out), "--model", str(tiny_model_file), "--hint", "1,1,#ffffff",
+                 "-q"]) == 2
+    assert "trained with hints" in capsys.readouterr().err
+
+
+def test_hints_on_an_animation_apply_to_the_first_frame(tmp_path, hint_model_file):
+    frames = [scene(i, size=(48, 40)) for i in range(3)]
+    src = tmp_path / "a.gif"
+    frames[0].save(src, save_all=True, append_images=frames[1:], duration=100, loop=0)
+    for extra in (["--hint", "5,5,#ff0000"], ["--reference", str(tmp_path / "a.gif")]):
+        out = tmp_path / ("o" + extra[0])
+        assert main(["colorize", str(src), "-o", str(out), "--model", str(hint_model_file), "--size", "48",
+                     "--temporal", "off", "-q"] + extra) == 0
+        assert Image.open(out / "a.gif").n_frames == 3
+
+
+def test_degradations_are_seeded_bounded_and_change_the_input():
+    l = torch.rand(1, 1, 64, 64) * 100
+    a = degrade_l(l.clone(), torch.Generator().manual_seed(3), p=1.0)
+    b = degrade_l(l.clone(), torch.Generator().manual_seed(3), p=1.0)
+    assert torch.equal(a, b) and a.shape == l.shape
+    assert a.min() >= 0 and a.max() <= 100 and (a - l).abs().mean() > 1
+    assert torch.equal(degrade_l(l.clone(), torch.Generator().manual_seed(3), p=0.0), l)
+
+
+def test_training_with_hints_and_old_photo_damage_runs(photo_dir, tmp_path):
+    from chromatize.config import build_config
+    from chromatize.recipe import train_run
+
+    cfg = build_config(preset="default", overrides=dict(model_kwargs={"width": 8, "hints": True}, size=32,
+                                                        epochs=2, steps_per_epoch=2, batch_size=4, degrade=0.5))
+    state = train_run(photo_dir, tmp_path / "run", cfg, progress=False)
+    assert state.step == 4 and (tmp_path / "run" / "model.safetensors").exists()
