@@ -117,7 +117,7 @@ def _add_train(sub) -> None:
     p.add_argument("--epochs", type=number(int, 1))
     p.add_argument("--steps-per-epoch", type=number(int, 0), help="0 = one pass over the training images")
     p.add_argument("--batch-size", type=number(int, 1))
-    p.add_argument("--lr", type=number(float, 1e-12))
+    p.add_argument("--lr", type=number(float, 0))
     p.add_argument("--lr-schedule", choices=["constant", "cosine"])
     p.add_argument("--optimizer", choices=["adagrad", "rmsprop", "adam", "adamw"])
     p.add_argument("--loss", choices=["mse", "l1", "huber"],

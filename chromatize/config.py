@@ -45,7 +45,7 @@ class TrainConfig:
             ("epochs", self.epochs >= 1, "at least 1"),
             ("batch_size", self.batch_size >= 1, "at least 1"),
             ("steps_per_epoch", self.steps_per_epoch >= 0, "0 or more"),
-            ("lr", self.lr > 0, "positive"),
+            ("lr", self.lr >= 0, "0 or more"),
             ("weight_decay", self.weight_decay >= 0, "0 or more"),
             ("rebalance", 0 < self.rebalance <= 1, "in (0, 1]"),
             ("ab_regression", self.ab_regression >= 0, "0 or more"),

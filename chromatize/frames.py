@@ -35,7 +35,7 @@ def predictions(colorizer: Colorizer, frames: Iterable[np.ndarray], *, hints=Non
     """The model's output for every frame, computed `colorizer.batch_size` frames at a time.
     hints: point hints for the first frame; reference: a photo for every frame (see inference)."""
     frames = iter(frames)
-    palette = colorizer.reference_hint(reference)
+    palette = colorizer.reference_hint(reference) if reference is not None else None
     first = True
     while chunk := list(islice(frames, colorizer.batch_size)):
         l_full = frames_lightness(chunk)
@@ -44,7 +44,8 @@ def predictions(colorizer: Colorizer, frames: Iterable[np.ndarray], *, hints=Non
             maps = colorizer.point_hints(l_full[:1], hints)                  # (1, 3, h, w)
             points = torch.cat((maps, torch.zeros(len(chunk) - 1, *maps.shape[1:])))
         first = False
-        l_small, ab = colorizer.predict_frames(l_full, points=points, reference=palette)
+        hints_in = {k: v for k, v in (("points", points), ("reference", palette)) if v is not None}
+        l_small, ab = colorizer.predict_frames(l_full, **hints_in)
         for i in range(len(chunk)):
             yield Prediction(l_full[i:i + 1], l_small[i, 0].numpy(), ab[i].numpy())
 
