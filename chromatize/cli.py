@@ -43,8 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     except Terminated:
         print("chromatize: terminated", file=sys.stderr)
         return 143
-    except KeyboardInterrupt:
-        print("chromatize: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as err:
+        print(f"chromatize: {err or 'interrupted'}", file=sys.stderr)
         return 130
     except Exception as err:                            # a bug or a case we did not foresee: one line
         if args.debug:
@@ -140,6 +140,8 @@ def _add_train(sub) -> None:
     p.add_argument("--patience", type=int, help="stop after N epochs without validation gain (0 = off)")
     p.add_argument("--time-budget-min", type=float,
                    help="stop after this many minutes of training steps; cosine decay follows the clock")
+    p.add_argument("--checkpoint-every-steps", type=number(int, 0), metavar="N",
+                   help="also checkpoint every N steps, so a killed run loses at most N steps (0 = per epoch)")
     p.add_argument("--sample-every", type=int, help="write a validation sample grid every N epochs")
     p.add_argument("--max-images", type=int, help="use at most N images (0 = all)")
     p.add_argument("--seed", type=int)
@@ -152,7 +154,7 @@ def _add_train(sub) -> None:
 
 _TRAIN_FLAGS = ("model", "size", "epochs", "steps_per_epoch", "batch_size", "lr", "lr_schedule", "optimizer",
                 "loss", "rebalance", "ab_regression", "ema", "val_dir", "val_split", "augment", "flips", "degrade", "patience",
-                "time_budget_min", "sample_every", "max_images", "seed", "device")
+                "time_budget_min", "checkpoint_every_steps", "sample_every", "max_images", "seed", "device")
 
 
 def _run_train(args) -> int:

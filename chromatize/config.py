@@ -34,6 +34,7 @@ class TrainConfig:
     seed: int = 0                       # seeds the split, batches, augmentation and weights
     device: str = "auto"                # auto | cpu | cuda
     time_budget_min: float = 0.0       # stop training after this many minutes of training steps; 0 = off
+    checkpoint_every_steps: int = 0     # also write last.pt every N steps inside an epoch; 0 = per epoch
     patience: int = 0                   # early stopping after this many epochs without val gain; 0 = off
     sample_every: int = 5               # write a val sample grid every N epochs
     max_images: int = 0                 # use at most this many images (0 = all); for quick trials
@@ -54,6 +55,7 @@ class TrainConfig:
             ("degrade", 0 <= self.degrade <= 1, "in [0, 1]"),
             ("time_budget_min", self.time_budget_min >= 0, "0 or more"),
             ("patience", self.patience >= 0, "0 or more"),
+            ("checkpoint_every_steps", self.checkpoint_every_steps >= 0, "0 or more"),
             ("sample_every", self.sample_every >= 0, "0 or more"),
             ("max_images", self.max_images >= 0, "0 or more"),
         ]

@@ -114,14 +114,16 @@ class Batcher:
             refs[i] = reference_vector(ab_norm[i:i + 1, :, top:top + side, left:left + side], self.hint_bins)[0]
         return refs
 
-    def epoch_batches(self, batch_size: int, steps: int, generator: torch.Generator):
-        """Yield `steps` index batches, reshuffling whenever the data runs out."""
+    def epoch_batches(self, batch_size: int, steps: int, generator: torch.Generator, skip: int = 0):
+        """Yield `steps` batches, reshuffling whenever the data runs out; the first `skip` are
+        passed over unmade (a resumed epoch)."""
         order = torch.empty(0, dtype=torch.long)
-        for _ in range(steps):
+        for step in range(steps):
             if len(order) < batch_size:
                 order = torch.cat((order, torch.randperm(len(self.cache), generator=generator)))
             idx, order = order[:batch_size], order[batch_size:]
-            yield self.batch(idx)
+            if step >= skip:
+                yield self.batch(idx)
 
     def ordered_batches(self, batch_size: int):
         """Every image once, in order (validation)."""

@@ -112,8 +112,8 @@ class SingleImage:
         self.l_norm = normalize_l(lab[:, :1])                 # (1, 1, H, W)
         self.ab_norm = normalize_ab(lab[:, 1:])               # (1, 2, H, W)
 
-    def epoch_batches(self, batch_size: int, steps: int, generator: torch.Generator):
-        for _ in range(steps):
+    def epoch_batches(self, batch_size: int, steps: int, generator: torch.Generator, skip: int = 0):
+        for _ in range(steps - skip):
             yield (self.l_norm,), self.ab_norm
 
     def ordered_batches(self, batch_size: int):

@@ -4,7 +4,9 @@ Run-folder layout:
     config.json   the full TrainConfig
     history.csv   epoch, step, train_loss, val_loss, seconds, images_per_s
     loss.png      train and validation loss curves (the overfitting plot)
-    last.pt       weights + optimiser + RNG state + config, written after every epoch
+    last.pt       weights + optimiser + RNG state + config, written after every epoch, and every
+                  cfg.checkpoint_every_steps steps inside one (and on Ctrl-C), so that a killed run
+                  loses at most that many steps; --resume continues exactly, also mid-epoch
     best.pt       the same for the epoch with the lowest validation loss
 With cfg.ema, validation, samples and the checkpoints' "model" use the averaged weights; the
 raw training weights ride along as "train_model" so that --resume continues exactly.
@@ -16,6 +18,8 @@ import csv
 import json
 import logging
 import math
+import signal
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,9 +38,11 @@ HISTORY_FIELDS = ["epoch", "step", "train_loss", "val_loss", "seconds", "images_
 
 
 class TrainData(Protocol):
-    """Batches are (inputs, target): the model is called as model(*inputs), the loss as loss(output, target)."""
+    """Batches are (inputs, target): the model is called as model(*inputs), the loss as loss(output, target).
+    The order comes from `generator` alone; the first `skip` batches are passed over without being
+    made (a resumed epoch), so the global RNG (augmentation) is not touched by them."""
 
-    def epoch_batches(self, batch_size: int, steps: int, generator: torch.Generator) -> Iterable: ...
+    def epoch_batches(self, batch_size: int, steps: int, generator: torch.Generator, skip: int = 0) -> Iterable: ...
 
 
 class ValData(Protocol):
@@ -52,6 +58,34 @@ class RunState:
     best_val: float = math.inf
     bad_epochs: int = 0                 # epochs since the best validation loss
     history: list[dict] = field(default_factory=list)
+    partial: dict | None = None         # an epoch under way: steps done, sums so far, its batch-order RNG
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during training, after the checkpoint of the last finished step was written."""
+
+
+class _StopRequest:
+    """SIGINT sets a flag the loop reads between steps (a second Ctrl-C stops at once)."""
+
+    def __init__(self):
+        self.requested = False
+        self._previous = None
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+        return False
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
 
 
 def make_optimizer(cfg: TrainConfig, params) -> torch.optim.Optimizer:
@@ -136,17 +170,20 @@ def fit(model: nn.Module, loss_fn: nn.Module, train_data: TrainData, val_data: V
     state = RunState()
     if resume:
         state = _restore(run_dir / "last.pt", model, optimizer, scheduler, generator, ema)
-        clock.spent_s = sum(row["seconds"] for row in state.history)
+        clock.spent_s = sum(row["seconds"] for row in state.history) + (state.partial or {}).get("seconds", 0.0)
     atomic_write(run_dir / "config.json", lambda tmp: Path(tmp).write_text(json.dumps(cfg.to_dict(), indent=2)))
     total = None if cfg.time_budget_min else cfg.epochs * steps_per_epoch     # a budget ends it by the clock
     bar = tqdm(total=total, initial=min(state.step, total or state.step), unit="step", disable=not progress,
                dynamic_ncols=True, desc="training")
-    while state.epoch < cfg.epochs and not _should_stop(cfg, state) and not clock.out():
-        row = _run_epoch(model, ema, loss_fn, (optimizer, scheduler), train_data, val_data, cfg, steps_per_epoch,
-                         generator, device, state, bar, clock)
-        _record(row, state, (model, ema), (optimizer, scheduler), generator, cfg, run_dir)
-        if on_epoch_end:
-            on_epoch_end(state.epoch, ema.module if ema else model)
+    saver = lambda: atomic_write(run_dir / "last.pt", lambda tmp: torch.save(
+        _checkpoint(state, (model, ema), (optimizer, scheduler), generator, cfg), tmp))
+    with _StopRequest() as stop:
+        while state.epoch < cfg.epochs and not _should_stop(cfg, state) and not clock.out():
+            row = _run_epoch(model, ema, loss_fn, (optimizer, scheduler), train_data, val_data, cfg, steps_per_epoch,
+                             generator, device, state, bar, clock, (stop, saver))
+            _record(row, state, (model, ema), (optimizer, scheduler), generator, cfg, run_dir)
+            if on_epoch_end:
+                on_epoch_end(state.epoch, ema.module if ema else model)
     bar.close()
     return state
 
@@ -159,12 +196,18 @@ def _should_stop(cfg: TrainConfig, state: RunState) -> bool:
 
 
 def _run_epoch(model, ema: Ema | None, loss_fn, optimizers, train_data, val_data, cfg, steps, generator, device,
-               state: RunState, bar, clock: Clock) -> dict:
+               state: RunState, bar, clock: Clock, stopping) -> dict:
     optimizer, scheduler = optimizers
+    stop, save = stopping
     model.train()
-    started, total_loss, images, done = time.perf_counter(), 0.0, 0, 0
+    part = state.partial or {"done": 0, "loss": 0.0, "images": 0, "seconds": 0.0}
+    if state.partial:
+        generator.set_state(part["epoch_rng"])                       # replay this epoch's order
+    epoch_rng = generator.get_state()
+    done, total_loss, images = part["done"], part["loss"], part["images"]
+    started = time.perf_counter() - part["seconds"]
     clock.start()
-    for inputs, target in train_data.epoch_batches(cfg.batch_size, steps, generator):
+    for inputs, target in train_data.epoch_batches(cfg.batch_size, steps, generator, skip=done):
         if clock.out():
             break                                                     # time budget spent mid-epoch
         inputs, target = [prepare(x, device) for x in inputs], prepare(target, device)
@@ -185,7 +228,18 @@ def _run_epoch(model, ema: Ema | None, loss_fn, optimizers, train_data, val_data
         rate = images / (time.perf_counter() - started)
         bar.update(1)
         bar.set_postfix(epoch=state.epoch + 1, loss=f"{loss.item():.4f}", img_s=f"{rate:.1f}")
+        every = cfg.checkpoint_every_steps
+        if stop.requested or (every and state.step % every == 0 and done < steps):
+            state.partial = {"done": done, "loss": total_loss, "images": images,
+                             "seconds": time.perf_counter() - started, "epoch_rng": epoch_rng}
+            clock.stop()
+            save()
+            clock.start()
+            if stop.requested:
+                clock.stop()
+                raise Interrupted(f"interrupted: checkpoint saved at step {state.step}; --resume continues")
     clock.stop()
+    state.partial = None
     seconds = time.perf_counter() - started
     val_loss = evaluate_loss(ema.module if ema else model, loss_fn, val_data, batch_size=cfg.batch_size, device=device)
     bar.set_postfix(epoch=state.epoch + 1, loss=f"{total_loss / max(done, 1):.4f}", val=f"{val_loss:.4f}")
@@ -232,6 +286,8 @@ def _checkpoint(state: RunState, models, optimizers, generator, cfg: TrainConfig
         "bad_epochs": state.bad_epochs, "history": state.history,
         "torch_rng": torch.get_rng_state(), "batch_rng": generator.get_state(),
     }
+    if state.partial:
+        ckpt["partial"] = state.partial
     if ema:
         ckpt["train_model"], ckpt["ema_updates"] = _cpu_state(model), ema.updates
     return ckpt
@@ -244,18 +300,25 @@ def _cpu_state(model: nn.Module) -> dict:
 def _restore(path: Path, model, optimizer, scheduler, generator, ema: Ema | None) -> RunState:
     if not path.exists():
         raise FileNotFoundError(f"{path}: nothing to resume from (no last.pt in the run folder)")
-    ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    if ema:
-        ema.module.load_state_dict(ckpt["model"])
-        ema.updates = ckpt["ema_updates"]
-    model.load_state_dict(ckpt["train_model"] if ema else ckpt["model"])
-    optimizer.load_state_dict(ckpt["optimizer"])
-    scheduler.load_state_dict(ckpt["scheduler"])
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)     # tensors and plain values only
+    except Exception as err:
+        raise ValueError(f"{path}: a damaged checkpoint, cannot resume ({type(err).__name__})") from None
+    try:
+        if ema:
+            ema.module.load_state_dict(ckpt["model"])
+            ema.updates = ckpt["ema_updates"]
+        model.load_state_dict(ckpt["train_model"] if ema else ckpt["model"])
+        optimizer.load_state_dict(ckpt["optimizer"])
+        scheduler.load_state_dict(ckpt["scheduler"])
+    except (KeyError, RuntimeError, ValueError) as err:
+        raise ValueError(f"{path}: a checkpoint of another model or recipe, cannot resume this run "
+                         f"({str(err).splitlines()[0][:120]})") from None
     torch.set_rng_state(ckpt["torch_rng"])
     generator.set_state(ckpt["batch_rng"])
     log.info("resuming %s at epoch %d, step %d", path, ckpt["epoch"], ckpt["step"])
     return RunState(epoch=ckpt["epoch"], step=ckpt["step"], best_val=ckpt["best_val"],
-                    bad_epochs=ckpt["bad_epochs"], history=list(ckpt["history"]))
+                    bad_epochs=ckpt["bad_epochs"], history=list(ckpt["history"]), partial=ckpt.get("partial"))
 
 
 def write_history(history: list[dict], run_dir: Path) -> None:

@@ -129,3 +129,70 @@ def test_time_budget_stops_training_early(photo_dir, tmp_path):
     rows = history(tmp_path / "run")
     assert state.epoch < 1000 and len(rows) == state.epoch
     assert sum(float(r["seconds"]) for r in rows) < 1.2 * 60 * 0.02 + 5       # the last epoch may be cut short
+
+
+def _die_at_update(monkeypatch, when: int, action) -> None:
+    """Run `action` at the `when`-th EMA update (inside step `when`, before it is counted)."""
+    import importlib
+
+    train = importlib.import_module("chromatize.train")     # the module (the package exports a function of that name)
+    real, calls = train.Ema.update, {"n": 0}
+
+    def update(self, model):
+        calls["n"] += 1
+        if calls["n"] == when:
+            action()
+        real(self, model)
+
+    monkeypatch.setattr(train.Ema, "update", update)
+
+
+def test_kill_mid_epoch_then_resume_continues_exactly(photo_dir, tmp_path, monkeypatch):
+    cfg = build_config(overrides=dict(TINY, model_kwargs={"width": 8}, epochs=2, steps_per_epoch=3, sample_every=0,
+                                      ema=0.9, checkpoint_every_steps=1))
+    train_run(photo_dir, tmp_path / "straight", cfg, progress=False)
+
+    def kill():
+        raise SystemExit("killed")                                  # like kill -9: nothing runs after it
+
+    with monkeypatch.context() as patch:
+        _die_at_update(patch, 5, kill)
+        with pytest.raises(SystemExit):
+            train_run(photo_dir, tmp_path / "split", cfg, progress=False)
+    saved = torch.load(tmp_path / "split" / "last.pt", weights_only=True)
+    assert saved["step"] == 4 and saved["partial"]["done"] == 1        # at most N = 1 step lost
+    state = train_run(photo_dir, tmp_path / "split", cfg, resume=True, progress=False)
+    assert state.step == 6 and [r["step"] for r in history(tmp_path / "split")] == ["3", "6"]
+    straight = torch.load(tmp_path / "straight" / "last.pt", weights_only=True)
+    resumed = torch.load(tmp_path / "split" / "last.pt", weights_only=True)
+    for key in ("model", "train_model"):
+        assert all(torch.equal(straight[key][k], resumed[key][k]) for k in straight[key])
+
+
+def test_ctrl_c_saves_a_checkpoint_and_resume_goes_on(photo_dir, tmp_path, monkeypatch, capsys):
+    import os
+    import signal
+
+    args = ["train", str(photo_dir), "--out", str(tmp_path / "run"), "--model", "unet", "--model-option", "width=8",
+            "--size", "32", "--epochs", "2", "--steps-per-epoch", "3", "--batch-size", "2", "--ema", "0.9", "-q"]
+    with monkeypatch.context() as patch:
+        _die_at_update(patch, 2, lambda: os.kill(os.getpid(), signal.SIGINT))
+        assert main(args) == 130
+    assert "checkpoint saved at step 2" in capsys.readouterr().err
+    assert torch.load(tmp_path / "run" / "last.pt", weights_only=True)["step"] == 2
+    assert main(args + ["--resume"]) == 0
+    assert [r["step"] for r in history(tmp_path / "run")] == ["3", "6"]
+
+
+def test_damaged_or_foreign_checkpoint_is_a_clear_error(photo_dir, tmp_path, capsys):
+    args = ["train", str(photo_dir), "--out", str(tmp_path / "run"), "--model", "unet", "--model-option", "width=8",
+            "--size", "32", "--epochs", "1", "--steps-per-epoch", "1", "--batch-size", "2", "-q"]
+    assert main(args) == 0
+    last = tmp_path / "run" / "last.pt"
+    good = last.read_bytes()
+    last.write_bytes(good[: len(good) // 2])
+    assert main(args[:-7] + ["--epochs", "2", "--resume", "-q"]) == 2
+    assert "damaged checkpoint" in capsys.readouterr().err
+    last.write_bytes(good)
+    assert main(args[:-7] + ["--model-option", "width=16", "--epochs", "2", "--resume", "-q"]) == 2
+    assert "another model" in capsys.readouterr().err

@@ -1,0 +1,109 @@
+"""Colour hints measured like Zhang et al. 2017: PSNR against the number of true-colour points,
+the photo itself as reference (the oracle), and a different photo as reference.
+
+    .venv/bin/python benchmarks/hint_points.py splits/test.txt --root ../shared/data [--model default]
+        [--points 0 1 2 5 10 20 50] [--seed 0] [--grid docs/hints_grid.png]
+
+Points are revealed as in `chromatize evaluate --hints N`: N seeded random pixels per photo, each
+the mean colour of the truth over a small patch. "kept" is the share of hinted pixels whose output
+lies within 10 ab units of the hint. For a different reference, photo i gets photo i+1 of the list;
+the table gives the distance (Jensen-Shannon, ab histograms over the model's bins) between the
+output's colours and the reference's, without and with the reference: lower with = moved towards it.
+The grid shows grey | automatic | 10 hints (points drawn as rings) | truth.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageDraw
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from chromatize.color import normalize_ab, rgb_to_lab  # noqa: E402
+from chromatize.evaluate import EvalOptions, comparison_strip, evaluate, list_photos, random_hints  # noqa: E402
+from chromatize.hints import reference_vector  # noqa: E402
+from chromatize.images import open_image  # noqa: E402
+from chromatize.inference import load  # noqa: E402
+
+ZHANG_2017 = {0: 24.43, 1: 25.37, 5: 27.39, 10: 28.42, 20: 29.34, 50: 30.42}     # ImageNet, their table
+
+
+def palette(colorizer, rgb: np.ndarray) -> np.ndarray:
+    lab = rgb_to_lab(torch.from_numpy(rgb / 255.0).permute(2, 0, 1)[None].float())
+    return reference_vector(normalize_ab(lab[:, 1:]), colorizer.model.bin_centers.cpu())[0, :-2].numpy()
+
+
+def js(p: np.ndarray, q: np.ndarray) -> float:
+    m = (p + q) / 2
+    kl = lambda a, b: float(np.sum(np.where(a > 0, a * np.log(np.maximum(a, 1e-12) / np.maximum(b, 1e-12)), 0)))
+    return (kl(p, m) + kl(q, m)) / 2
+
+
+def reference_shift(colorizer, paths: list[Path]) -> tuple[float, float]:
+    """Mean JS distance of the output's colours to another photo's, without and with it as reference."""
+    without, with_ref = [], []
+    photos = [np.asarray(open_image(p).convert("RGB")) for p in paths]
+    for i, truth in enumerate(photos):
+        other = photos[(i + 1) % len(photos)]
+        target = palette(colorizer, other)
+        plain = np.asarray(colorizer.colorize(Image.fromarray(truth)))
+        steered = np.asarray(colorizer.colorize(Image.fromarray(truth), reference=Image.fromarray(other)))
+        without.append(js(palette(colorizer, plain), target))
+        with_ref.append(js(palette(colorizer, steered), target))
+    return float(np.mean(without)), float(np.mean(with_ref))
+
+
+def hint_grid(colorizer, paths: list[Path], out: Path, *, count: int = 10, rows: int = 4) -> None:
+    samples = []
+    for index, path in enumerate(paths[:rows]):
+        truth = np.asarray(open_image(path).convert("RGB"))
+        grey = np.asarray(Image.fromarray(truth).convert("L").convert("RGB"))
+        hints = random_hints(truth, count, seed=(0, index))
+        auto = np.asarray(colorizer.colorize(Image.fromarray(truth)))
+        hinted = colorizer.colorize(Image.fromarray(truth), hints=hints)
+        draw = ImageDraw.Draw(hinted)
+        r = max(3, max(hinted.size) // 80)
+        for p in hints:
+            draw.ellipse((p.x - r, p.y - r, p.x + r, p.y + r), fill=p.rgb, outline=(255, 255, 255), width=1)
+        samples.append((grey, auto, np.asarray(hinted), truth))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    comparison_strip(samples).save(out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("photos", help="a folder or a list file (the test split)")
+    parser.add_argument("--root", help="folder the list's relative paths start from")
+    parser.add_argument("--model", default="default")
+    parser.add_argument("--points", type=int, nargs="+", default=[0, 1, 2, 5, 10, 20, 50])
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--size", type=int, default=256)
+    parser.add_argument("--grid", default=str(ROOT / "docs" / "hints_grid.png"))
+    args = parser.parse_args()
+    paths = list_photos(args.photos, root=args.root)
+    colorizer = load(args.model, size=args.size, device="cpu")
+    print(f"model {args.model}, {len(paths)} photos, size {args.size}")
+    print(f"{'points':>7}{'PSNR':>9}{'gain':>9}{'95% interval':>16}{'kept':>8}{'Zhang 2017':>12}")
+    base = None
+    for n in args.points:
+        summary = evaluate(colorizer, paths, options=EvalOptions(hints=n, hint_seed=args.seed), progress=False)[1]
+        base = summary["psnr"] if base is None else base
+        kept = f"{summary['hints_kept']:.3f}" if "hints_kept" in summary else "-"
+        zhang = f"{ZHANG_2017[n]:.2f}" if n in ZHANG_2017 else "-"
+        print(f"{n:>7}{summary['psnr']:>9.2f}{summary['psnr'] - base:>+9.2f}"
+              f"{summary['psnr_ci_low']:>8.2f}-{summary['psnr_ci_high']:<7.2f}{kept:>8}{zhang:>12}", flush=True)
+    oracle = evaluate(colorizer, paths, options=EvalOptions(reference="self"), progress=False)[1]
+    print(f"reference = the photo itself: PSNR {oracle['psnr']:.2f} ({oracle['psnr'] - base:+.2f} dB)")
+    without, with_ref = reference_shift(colorizer, paths)
+    print(f"reference = the next photo: JS distance to its colours {without:.4f} without, {with_ref:.4f} with")
+    hint_grid(colorizer, paths, Path(args.grid))
+    print(f"grid: {args.grid}")
+
+
+if __name__ == "__main__":
+    main()
