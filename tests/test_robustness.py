@@ -411,3 +411,23 @@ def test_documented_defaults_match_the_code():
     assert f"(default {DEFAULT_SIZE}" in readme
     assert f"`--size {PRESETS['default']['size']}`" in readme
     assert f"rebalance {PRESETS['default']['rebalance']}" in readme
+
+
+@pytest.mark.parametrize("where", ["encode", "flush"])
+def test_an_encoder_error_ends_the_run_with_one_line_and_no_temp_file(tmp_path, tiny_model_file, capsys,
+                                                                      monkeypatch, where):
+    """The writer thread failing (here at the flush after the last frame, where the old code
+    hung forever) ends the run cleanly."""
+    import chromatize.video as video
+
+    def fail(self, *args):
+        raise av.error.ArgumentError(22, "Invalid argument")
+
+    monkeypatch.setattr(video._Encoder, where, fail)
+    src = tmp_path / "reel.avi"
+    make_avi(src, n=12, audio=False)
+    assert main(["colorize", str(src), "-o", str(tmp_path / "o"), "--format", "mp4", "--model", str(tiny_model_file),
+                 "--size", "32", "-q"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "reel.avi" in err[0] and "Invalid argument" in err[0]
+    assert not list((tmp_path / "o").iterdir())
