@@ -221,12 +221,49 @@ def build_corpus(folder: Path) -> dict[str, bool]:
     put("ünïcødé ✓.png", None, True, image=good)
     put("n" * 251 + ".png", None, True, image=good)             # 255 characters
     put("single.gif", None, True, image=good, save_all=True)
+    make_vfr(folder / "vfr.mp4")
+    expected["vfr.mp4"] = True
+    make_empty_video(folder / "noframes.mkv")
+    expected["noframes.mkv"] = False
+    make_audio_only(folder / "sound.mkv")
+    expected["sound.mkv"] = False
     os.mkfifo(folder / "pipe.png")
     expected["pipe.png"] = False
     os.symlink(folder / "loop_b.png", folder / "loop_a.png")
     os.symlink(folder / "loop_a.png", folder / "loop_b.png")
     expected["loop_a.png"] = expected["loop_b.png"] = False
     return expected
+
+
+def make_vfr(path: Path) -> None:
+    """A variable-frame-rate clip: frame times 0, 0.1, 0.15, 0.6, 0.65, 1.5 s."""
+    with av.open(str(path), "w", format="matroska" if path.suffix == ".mkv" else None) as box:
+        stream = box.add_stream("libx264", rate=20, options={"bf": "0"})
+        stream.width, stream.height, stream.pix_fmt = 32, 32, "yuv420p"
+        stream.time_base = Fraction(1, 1000)
+        for i, ms in enumerate((0, 100, 150, 600, 650, 1500)):
+            frame = av.VideoFrame.from_ndarray(np.full((32, 32, 3), 40 * i, np.uint8), format="rgb24")
+            frame.pts, frame.time_base = ms, Fraction(1, 1000)
+            box.mux(stream.encode(frame))
+        box.mux(stream.encode(None))
+
+
+def make_empty_video(path: Path) -> None:
+    """A Matroska file with a video stream and no frames: a clip cut where its first cluster starts."""
+    make_vfr(path.with_suffix(".tmp.mkv"))
+    data = path.with_suffix(".tmp.mkv").read_bytes()
+    path.with_suffix(".tmp.mkv").unlink()
+    path.write_bytes(data[:data.index(b"\x1f\x43\xb6\x75")])
+
+
+def make_audio_only(path: Path) -> None:
+    with av.open(str(path), "w") as box:
+        sound = box.add_stream("aac", rate=16000)
+        sound.layout = "mono"
+        af = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp", layout="mono")
+        af.sample_rate, af.pts = 16000, 0
+        box.mux(sound.encode(af))
+        box.mux(sound.encode(None))
 
 
 def digest(folder: Path) -> dict[str, str]:
@@ -257,6 +294,8 @@ def test_corpus_gives_an_output_or_one_line_each(tmp_path, tiny_model_file, caps
     assert not list(out.glob(".*"))                                  # no temporary file, the stale one swept
     with Image.open(out / "tall.png") as img:
         assert img.size == (1, 5000)
+    count, times, _ = video_facts(out / "vfr.mp4")
+    assert count == 6 and times == pytest.approx([0, 0.1, 0.15, 0.6, 0.65, 1.5], abs=0.002)
 
 
 def test_megapixel_limit_is_an_option(tmp_path, tiny_model_file, capsys):
