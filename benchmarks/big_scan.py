@@ -1,14 +1,16 @@
 """Colorize one very large grey scan and report the time and the process's peak memory.
 
-    .venv/bin/python benchmarks/big_scan.py [--megapixels 50] [--model default]
+    .venv/bin/python benchmarks/big_scan.py [--megapixels 12 50 100] [--model default] [--format png]
 
-The scan is made by upscaling examples/meadow.jpg (4:3), written as PNG, then run through the
-same path as `chromatize colorize` (decode -> colorize -> atomic encode).
+The scan is made by upscaling examples/meadow.jpg (4:3) to grey, written as PNG, then run through
+the same path as `chromatize colorize` (decode -> colorize -> atomic encode). Each size runs in a
+process of its own, so each peak memory (RSS) is that size's alone; one table row per size.
 """
 from __future__ import annotations
 
 import argparse
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -29,27 +31,42 @@ def peak_rss_mb() -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--megapixels", type=float, default=50)
+    parser.add_argument("--megapixels", type=float, nargs="+", default=[12, 50, 100])
     parser.add_argument("--model", default="default")
+    parser.add_argument("--format", default="png", help="output format: png, jpg or tif")
+    parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)    # a child process: one size
     args = parser.parse_args()
-    width = int((args.megapixels * 1e6 * 4 / 3) ** 0.5)
+    if not args.one:
+        print(f"{'size':>20}{'MP':>7}{'decode s':>10}{'colorize s':>12}{'encode s':>10}{'total s':>9}"
+              f"{'peak MB':>9}{'model MB':>10}")
+        for mp in args.megapixels:
+            subprocess.run([sys.executable, __file__, "--one", "--megapixels", str(mp), "--model", args.model,
+                            "--format", args.format], check=True)
+        return
+    run_one(args.megapixels[0], args.model, args.format)
+
+
+def run_one(megapixels: float, model: str, fmt: str) -> None:
+    width = int((megapixels * 1e6 * 4 / 3) ** 0.5)
     height = width * 3 // 4
     tmp = Path(tempfile.mkdtemp())
     scan = tmp / "scan.png"
     Image.open(ROOT / "examples" / "meadow.jpg").convert("L").resize((width, height), Image.BILINEAR).save(scan)
-    colorizer = load(args.model, device="cpu")
+    colorizer = load(model, device="cpu")
     before = peak_rss_mb()
     start = time.perf_counter()
     image = open_image(scan)
     decoded = time.perf_counter()
     result = colorizer.colorize(image)
     colored = time.perf_counter()
-    save_atomic(result, tmp / "scan_color.png")
+    del image
+    save_atomic(result, tmp / f"scan_color.{fmt}")
     done = time.perf_counter()
-    print(f"{width}x{height} ({width * height / 1e6:.1f} MP) grey PNG")
-    print(f"decode {decoded - start:.2f} s, colorize {colored - decoded:.2f} s, encode {done - colored:.2f} s, "
-          f"total {done - start:.2f} s")
-    print(f"peak memory {peak_rss_mb():.0f} MB (after loading the model: {before:.0f} MB)")
+    print(f"{f'{width}x{height}':>20}{width * height / 1e6:>7.1f}{decoded - start:>10.2f}{colored - decoded:>12.2f}"
+          f"{done - colored:>10.2f}{done - start:>9.2f}{peak_rss_mb():>9.0f}{before:>10.0f}", flush=True)
+    for path in tmp.iterdir():
+        path.unlink()
+    tmp.rmdir()
 
 
 if __name__ == "__main__":

@@ -108,23 +108,38 @@ def denormalize_ab(ab_norm: torch.Tensor) -> torch.Tensor:
     return ab_norm * AB_SCALE
 
 
-def merge_l_ab(l_full: torch.Tensor, ab_norm_small: torch.Tensor, *, strip_rows: int = 1024) -> np.ndarray:
+def merge_l_ab(l_full: torch.Tensor, ab_norm_small: torch.Tensor, *, strip_rows: int = 512) -> np.ndarray:
     """Paste predicted colour onto the original lightness.
 
     l_full: (1, 1, H, W) L in [0, 100] at the input's full resolution.
     ab_norm_small: (1, 2, h, w) in [-1, 1] at model resolution, upsampled bilinearly to (H, W).
-    Returns (H, W, 3) uint8 sRGB. Lab -> RGB runs `strip_rows` rows at a time to bound memory.
+    Returns (H, W, 3) uint8 sRGB. The upsampling is separable: across to (h, W) once (small), then
+    down `strip_rows` rows at a time together with Lab -> RGB, so no full-size float copy of the
+    colour is ever made: memory grows with the width, not the area.
     """
     h, w = l_full.shape[-2:]
-    ab = denormalize_ab(F.interpolate(ab_norm_small.to(l_full.dtype), size=(h, w), mode="bilinear",
-                                      align_corners=False))                     # (1, 2, H, W)
+    ab_wide = denormalize_ab(F.interpolate(ab_norm_small.to(l_full.dtype), size=(ab_norm_small.shape[-2], w),
+                                           mode="bilinear", align_corners=False))   # (1, 2, h_small, W)
     rgb = np.empty((h, w, 3), dtype=np.uint8)
     for top in range(0, h, strip_rows):
         rows = slice(top, min(top + strip_rows, h))
-        lab = torch.cat((l_full[..., rows, :], ab[..., rows, :]), dim=1)        # (1, 3, r, W)
-        strip = lab_to_rgb(lab)[0].permute(1, 2, 0)                             # (r, W, 3)
+        ab = upsample_rows(ab_wide, rows, h)                                        # (1, 2, r, W)
+        lab = torch.cat((l_full[..., rows, :].to(ab.dtype), ab), dim=1)            # (1, 3, r, W)
+        strip = lab_to_rgb(lab)[0].permute(1, 2, 0)                                 # (r, W, 3)
         rgb[rows] = (strip * 255).round_().to(torch.uint8).numpy()
     return rgb
+
+
+def upsample_rows(x: torch.Tensor, rows: slice, height: int) -> torch.Tensor:
+    """Rows `rows` of x (B, C, h, W) bilinearly resized to `height` rows, as F.interpolate(...,
+    mode="bilinear", align_corners=False) computes them: (B, C, len(rows), W)."""
+    h = x.shape[-2]
+    y = ((torch.arange(rows.start, rows.stop, dtype=torch.float32) + 0.5) * (h / height) - 0.5).clamp_min(0)
+    y0 = y.floor().long().clamp_max(h - 1)
+    y1 = (y0 + 1).clamp_max(h - 1)
+    weight = (y - y0).to(x.dtype)[:, None]                                       # (r, 1)
+    top, bottom = x[..., y0, :], x[..., y1, :]
+    return top + (bottom - top) * weight
 
 
 def _check_channels(x: torch.Tensor, channels: int, name: str) -> None:

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .color import gray_to_l, rgb_to_lab
+from .color import gray8_to_l, gray_to_l, rgb8_to_l
 from .fileio import atomic_write
 
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".ppm", ".pgm"}
@@ -66,7 +66,8 @@ def open_image(path: str | Path) -> Image.Image:
         with Image.open(path) as img:
             check_pixels(path, img.size)
             img.load()
-            return ImageOps.exif_transpose(img)
+            ImageOps.exif_transpose(img, in_place=True)          # no second full-size copy
+            return img
     except FileNotFoundError:
         raise ImageError(f"{path}: file not found") from None
     except Image.DecompressionBombError as err:
@@ -91,10 +92,20 @@ def to_lightness(img: Image.Image) -> Lightness:
         gray = torch.from_numpy(_high_depth_to_unit(img))[None, None]
         return Lightness(gray_to_l(gray), alpha)
     if img.mode in ("L", "LA", "1") or (img.mode == "P" and _palette_is_gray(img)):
-        gray = torch.from_numpy(np.asarray(img.convert("L"), dtype=np.float32) / 255)[None, None]
-        return Lightness(gray_to_l(gray), alpha)
-    rgb = torch.from_numpy(np.asarray(img.convert("RGB"), dtype=np.float32) / 255).permute(2, 0, 1)[None]
-    return Lightness(rgb_to_lab(rgb)[:, :1], alpha)
+        gray = np.asarray(img if img.mode == "L" else img.convert("L"))
+        return Lightness(_lightness_in_strips(gray, gray8_to_l), alpha)
+    rgb = np.asarray(img if img.mode == "RGB" else img.convert("RGB"))
+    return Lightness(_lightness_in_strips(rgb, rgb8_to_l), alpha)
+
+
+def _lightness_in_strips(pixels: np.ndarray, to_l, strip_rows: int = 256) -> torch.Tensor:
+    """(H, W) or (H, W, 3) uint8 -> (1, 1, H, W) float32 L, through the lookup tables of color.py
+    a strip at a time (no full-size float temporaries: a 100-megapixel scan stays small)."""
+    h, w = pixels.shape[:2]
+    l_full = torch.empty(1, 1, h, w, dtype=torch.float32)
+    for top in range(0, h, strip_rows):
+        l_full[0, :, top:top + strip_rows] = to_l(pixels[None, top:top + strip_rows])[0]
+    return l_full
 
 
 def _alpha_of(img: Image.Image) -> np.ndarray | None:

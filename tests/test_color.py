@@ -74,3 +74,23 @@ def test_ab_bins_cover_the_srgb_gamut():
     lab = rgb_to_lab(as_tensor(random_rgb(seed=5)))[0, 1:].reshape(2, -1).T.float()
     nearest = torch.cdist(lab, centers).min(dim=1).values
     assert nearest.max() <= 5 * 2**0.5 + 1e-4          # every colour falls inside some cell
+
+
+def test_strip_upsampling_equals_full_bilinear():
+    import torch.nn.functional as F
+
+    from chromatize.color import upsample_rows
+
+    x = torch.rand(1, 2, 37, 50)
+    for height in (37, 100, 1001):
+        full = F.interpolate(x, size=(height, 50), mode="bilinear", align_corners=False)
+        strips = torch.cat([upsample_rows(x, slice(t, min(t + 64, height)), height) for t in range(0, height, 64)], 2)
+        assert torch.allclose(full, strips, atol=1e-5)
+
+
+def test_merge_in_strips_matches_one_strip():
+    from chromatize.color import merge_l_ab
+
+    l_full = torch.rand(1, 1, 130, 70) * 100
+    ab = torch.rand(1, 2, 16, 9) * 0.6 - 0.3
+    assert np.abs(merge_l_ab(l_full, ab, strip_rows=7).astype(int) - merge_l_ab(l_full, ab, strip_rows=1000)).max() == 0
