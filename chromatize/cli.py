@@ -54,6 +54,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     finally:
         signal.signal(signal.SIGTERM, previous)
+        from .distributed import teardown
+
+        teardown()
 
 
 def _terminate(signum, frame) -> None:
@@ -163,8 +166,15 @@ def _run_train(args) -> int:
     overrides = {k: getattr(args, k) for k in _TRAIN_FLAGS if getattr(args, k) is not None}
     if args.model_option:
         overrides["model_kwargs"] = dict(_parse_option(o) for o in args.model_option)
+    elif args.model and not args.resume and args.model != PRESETS[args.preset].get("model"):
+        overrides["model_kwargs"] = {}                 # the preset's options belong to the preset's model
+    from .distributed import setup
+
     run_dir = Path(args.out)
-    _check_run_folder(run_dir, resume=args.resume, overwrite=args.overwrite)
+    dist = setup(args.device or "auto")
+    if dist.is_main:
+        _check_run_folder(run_dir, resume=args.resume, overwrite=args.overwrite)
+    dist.barrier()
     if args.resume:
         if not (run_dir / "config.json").exists():
             raise FileNotFoundError(f"{run_dir}: nothing to resume (no config.json from an earlier run)")
@@ -172,8 +182,9 @@ def _run_train(args) -> int:
     else:
         cfg = build_config(preset=args.preset, config_file=args.config, overrides=overrides)
     state = train_run(args.data_dir, run_dir, cfg, resume=args.resume, progress=not args.quiet)
-    print(f"trained {state.epoch} epochs ({state.step} steps); best val loss {state.best_val:.4f}; "
-          f"model: {run_dir / 'model.safetensors'}")
+    if dist.is_main:
+        print(f"trained {state.epoch} epochs ({state.step} steps); best val loss {state.best_val:.4f}; "
+              f"model: {run_dir / 'model.safetensors'}")
     return 0
 
 
@@ -234,13 +245,15 @@ def _add_colorize(sub) -> None:
 
 def _run_colorize(args) -> int:
     from .batch import MediaOptions, plan_jobs, run_jobs
+    from .distributed import device_for, setup
     from .images import set_max_megapixels
     from .inference import load
 
     if args.start is not None and args.end is not None and args.end <= args.start:
         raise ValueError(f"--end ({args.end:g}) must be after --start ({args.start:g})")
     set_max_megapixels(args.max_megapixels)
-    colorizer = load(args.model, size=args.size, device=args.device, batch_size=args.batch_size,
+    dist = setup(args.device)                      # under torchrun: each rank takes its share of the files
+    colorizer = load(args.model, size=args.size, device=device_for(dist, args.device), batch_size=args.batch_size,
                      temperature=args.temperature)
     hints = _read_hints(args)
     if hints:
@@ -254,11 +267,15 @@ def _run_colorize(args) -> int:
         raise ValueError(f"no images, animations or videos found in {', '.join(args.inputs)}")
     media = MediaOptions(temporal=args.temporal, start=args.start, end=args.end, crf=args.crf, dither=args.dither,
                          hints=hints, reference=args.reference)
-    report = run_jobs(colorizer, jobs, progress=not args.quiet, media=media, skip_existing=args.skip_existing)
-    failed = len(report.failed) + len(problems)
-    where = f"into {args.out_dir}" if args.out_dir else "beside the inputs (suffix _color)"
-    skipped = f", {len(report.skipped)} skipped (output exists)" if report.skipped else ""
-    print(f"colorized {len(report.done)} file(s) {where}; {failed} failed{skipped}")
+    report = run_jobs(colorizer, dist.shard(jobs), progress=not args.quiet and dist.is_main, media=media,
+                      skip_existing=args.skip_existing)
+    done, failed, skipped = dist.sum(len(report.done), len(report.failed), len(report.skipped))
+    failed += len(problems)
+    if dist.is_main:
+        where = f"into {args.out_dir}" if args.out_dir else "beside the inputs (suffix _color)"
+        ranks = f" by {dist.world} processes" if dist.enabled else ""
+        skip = f", {int(skipped)} skipped (output exists)" if skipped else ""
+        print(f"colorized {int(done)} file(s) {where}{ranks}; {int(failed)} failed{skip}")
     return 1 if failed else 0
 
 

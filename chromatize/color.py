@@ -78,7 +78,7 @@ def rgb8_to_l(rgb: np.ndarray) -> torch.Tensor:
     codes = torch.arange(256, dtype=torch.float64) / 255
     lut = srgb_to_linear(codes)[None] * torch.tensor(_RGB_TO_XYZ[1], dtype=torch.float64)[:, None]  # (3, 256)
     lut = lut.float()
-    pixels = torch.from_numpy(np.ascontiguousarray(rgb)).int()                         # (B, H, W, 3)
+    pixels = torch.from_numpy(rgb.astype(np.int32))                                    # (B, H, W, 3)
     y = lut[0][pixels[..., 0]] + lut[1][pixels[..., 1]] + lut[2][pixels[..., 2]]       # (B, H, W)
     f = torch.where(y > _EPS, y.clamp_min(1e-12) ** (1 / 3), (_KAPPA * y + 16) / 116)
     return (116 * f - 16)[:, None]
@@ -87,7 +87,7 @@ def rgb8_to_l(rgb: np.ndarray) -> torch.Tensor:
 def gray8_to_l(gray: np.ndarray) -> torch.Tensor:
     """(B, H, W) uint8 grey -> (B, 1, H, W) float32 L (the L of that grey), by lookup table."""
     lut = gray_to_l((torch.arange(256, dtype=torch.float64) / 255).view(1, 1, 1, -1)).view(-1).float()
-    return lut[torch.from_numpy(np.ascontiguousarray(gray)).int()][:, None]
+    return lut[torch.from_numpy(gray.astype(np.int32))][:, None]
 
 
 def normalize_l(l: torch.Tensor) -> torch.Tensor:

@@ -38,6 +38,7 @@ class TrainConfig:
     patience: int = 0                   # early stopping after this many epochs without val gain; 0 = off
     sample_every: int = 5               # write a val sample grid every N epochs
     max_images: int = 0                 # use at most this many images (0 = all); for quick trials
+    world_size: int = 1                 # processes that trained the run (set by the run: torchrun's WORLD_SIZE)
 
     def __post_init__(self) -> None:
         """Fail early, with the bad value, on settings no run could use."""

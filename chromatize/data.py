@@ -114,20 +114,25 @@ class Batcher:
             refs[i] = reference_vector(ab_norm[i:i + 1, :, top:top + side, left:left + side], self.hint_bins)[0]
         return refs
 
-    def epoch_batches(self, batch_size: int, steps: int, generator: torch.Generator, skip: int = 0):
+    def epoch_batches(self, batch_size: int, steps: int, generator: torch.Generator, skip: int = 0,
+                      shard: tuple[int, int] = (0, 1)):
         """Yield `steps` batches, reshuffling whenever the data runs out; the first `skip` are
-        passed over unmade (a resumed epoch)."""
+        passed over unmade (a resumed epoch). shard = (rank, world): every rank draws the same
+        global batches of batch_size x world images and makes its own slice of each."""
+        rank, world = shard
         order = torch.empty(0, dtype=torch.long)
         for step in range(steps):
-            if len(order) < batch_size:
+            while len(order) < batch_size * world:
                 order = torch.cat((order, torch.randperm(len(self.cache), generator=generator)))
-            idx, order = order[:batch_size], order[batch_size:]
+            idx, order = order[:batch_size * world], order[batch_size * world:]
             if step >= skip:
-                yield self.batch(idx)
+                yield self.batch(idx[rank * batch_size:(rank + 1) * batch_size])
 
-    def ordered_batches(self, batch_size: int):
-        """Every image once, in order (validation)."""
-        for start in range(0, len(self.cache), batch_size):
+    def ordered_batches(self, batch_size: int, shard: tuple[int, int] = (0, 1)):
+        """Every image once, in order (validation); with shard = (rank, world), this rank's batches."""
+        rank, world = shard
+        starts = range(0, len(self.cache), batch_size)
+        for start in list(starts)[rank::world]:
             yield self.batch(torch.arange(start, min(start + batch_size, len(self.cache))))
 
 

@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from .color import denormalize_l, normalize_ab, normalize_l
 from .config import TrainConfig
 from .data import CACHE_MARGIN, Batcher, LabCache, gather_images, single_image_lab, split_paths
+from .distributed import device_for, setup
 from .grids import comparison_grid
 from .fileio import atomic_write
 from .images import save_atomic
@@ -38,12 +39,20 @@ def train_run(data_dir: str | Path, run_dir: str | Path, cfg: TrainConfig, *, re
     run_dir = Path(run_dir)
     if cfg.size % 16:
         raise ValueError(f"size must be a multiple of 16, got {cfg.size}")
+    dist = setup(cfg.device)
+    if resume and cfg.world_size != dist.world:
+        log.warning("resuming a run of %d process(es) with %d: the batches will not be the same as before",
+                    cfg.world_size, dist.world)
+    cfg = cfg.updated({"world_size": dist.world})
     torch.manual_seed(cfg.seed)
-    train_cache, val_cache = _load_caches(data_dir, cfg, progress)
+    train_cache, val_cache = _load_caches(data_dir, cfg, progress and dist.is_main)
     run_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write(run_dir / "val_images.txt", lambda tmp: Path(tmp).write_text(
-        "".join(f"{p}\n" for p in val_cache.paths)))
-    model = create_model(cfg.model, **cfg.model_kwargs)
+    if dist.is_main:
+        atomic_write(run_dir / "val_images.txt", lambda tmp: Path(tmp).write_text(
+            "".join(f"{p}\n" for p in val_cache.paths)))
+    model = create_model(cfg.model, **cfg.model_kwargs)                 # the same start on every rank
+    if dist.enabled:
+        torch.manual_seed(cfg.seed + 1000 * dist.rank)                  # each rank its own augmentation
     loss_fn = build_loss(cfg.loss, model, rebalance=cfg.rebalance, regression=cfg.ab_regression)
     if isinstance(loss_fn, BinClassLoss):
         loss_fn.fit_prior(_ab_pixels(train_cache))
@@ -52,12 +61,14 @@ def train_run(data_dir: str | Path, run_dir: str | Path, cfg: TrainConfig, *, re
     train_data = Batcher(train_cache, size=cfg.size, augment=cfg.augment, flips=cfg.flips, degrade=cfg.degrade,
                          hint_bins=hint_bins, **augment)
     val_data = Batcher(val_cache, size=cfg.size, augment=False)
-    steps = cfg.steps_per_epoch or math.ceil(len(train_cache) / cfg.batch_size)
-    device = resolve_device(cfg.device)
+    steps = cfg.steps_per_epoch or math.ceil(len(train_cache) / (cfg.batch_size * dist.world))
+    device = resolve_device(device_for(dist, cfg.device))
     writer = _sample_writer(val_data, run_dir / "samples", every=cfg.sample_every, last=cfg.epochs, device=device)
     state = fit(model, loss_fn, train_data, val_data, cfg=cfg, run_dir=run_dir, steps_per_epoch=steps,
-                device=device, resume=resume, on_epoch_end=writer, progress=progress)
-    save_model(load_model(run_dir / "best.pt"), run_dir / "model.safetensors")
+                device=device, resume=resume, on_epoch_end=writer, progress=progress, dist=dist)
+    if dist.is_main:
+        save_model(load_model(run_dir / "best.pt"), run_dir / "model.safetensors")
+    dist.barrier()
     return state
 
 
@@ -112,11 +123,12 @@ class SingleImage:
         self.l_norm = normalize_l(lab[:, :1])                 # (1, 1, H, W)
         self.ab_norm = normalize_ab(lab[:, 1:])               # (1, 2, H, W)
 
-    def epoch_batches(self, batch_size: int, steps: int, generator: torch.Generator, skip: int = 0):
+    def epoch_batches(self, batch_size: int, steps: int, generator: torch.Generator, skip: int = 0,
+                      shard: tuple[int, int] = (0, 1)):
         for _ in range(steps - skip):
             yield (self.l_norm,), self.ab_norm
 
-    def ordered_batches(self, batch_size: int):
+    def ordered_batches(self, batch_size: int, shard: tuple[int, int] = (0, 1)):
         yield (self.l_norm,), self.ab_norm
 
 

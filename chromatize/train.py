@@ -29,7 +29,10 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from torch.nn.parallel import DistributedDataParallel
+
 from .config import TrainConfig
+from .distributed import Dist
 from .fileio import atomic_write
 from .runtime import autocast, prepare
 
@@ -42,11 +45,12 @@ class TrainData(Protocol):
     The order comes from `generator` alone; the first `skip` batches are passed over without being
     made (a resumed epoch), so the global RNG (augmentation) is not touched by them."""
 
-    def epoch_batches(self, batch_size: int, steps: int, generator: torch.Generator, skip: int = 0) -> Iterable: ...
+    def epoch_batches(self, batch_size: int, steps: int, generator: torch.Generator, skip: int = 0,
+                      shard: tuple[int, int] = (0, 1)) -> Iterable: ...
 
 
 class ValData(Protocol):
-    def ordered_batches(self, batch_size: int) -> Iterable: ...
+    def ordered_batches(self, batch_size: int, shard: tuple[int, int] = (0, 1)) -> Iterable: ...
 
 
 @dataclass
@@ -157,11 +161,18 @@ class Clock:
 def fit(model: nn.Module, loss_fn: nn.Module, train_data: TrainData, val_data: ValData, *,
         cfg: TrainConfig, run_dir: Path, steps_per_epoch: int, device: torch.device,
         resume: bool = False, on_epoch_end: Callable[[int, nn.Module], None] | None = None,
-        progress: bool = True) -> RunState:
-    """Train for cfg.epochs epochs of `steps_per_epoch` steps; returns the final RunState."""
+        progress: bool = True, dist: Dist = Dist()) -> RunState:
+    """Train for cfg.epochs epochs of `steps_per_epoch` steps; returns the final RunState.
+    Under torchrun (dist.enabled) each rank takes its share of every global batch of
+    cfg.batch_size x dist.world images, DDP averages the gradients, and rank 0 alone writes."""
     run_dir.mkdir(parents=True, exist_ok=True)
     model.to(device, memory_format=torch.channels_last)
     loss_fn.to(device)
+    net = model
+    if dist.enabled:
+        net = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+        log.info("distributed: %d processes x %d images = a global batch of %d", dist.world, cfg.batch_size,
+                 dist.world * cfg.batch_size)
     optimizer = make_optimizer(cfg, model.parameters())
     clock = Clock(cfg.time_budget_min * 60)
     scheduler = make_scheduler(cfg, optimizer, cfg.epochs * steps_per_epoch, clock)
@@ -169,23 +180,29 @@ def fit(model: nn.Module, loss_fn: nn.Module, train_data: TrainData, val_data: V
     ema = Ema(model, cfg.ema) if cfg.ema else None
     state = RunState()
     if resume:
-        state = _restore(run_dir / "last.pt", model, optimizer, scheduler, generator, ema)
+        state = _restore(run_dir / "last.pt", model, optimizer, scheduler, generator, ema, dist)
         clock.spent_s = sum(row["seconds"] for row in state.history) + (state.partial or {}).get("seconds", 0.0)
-    atomic_write(run_dir / "config.json", lambda tmp: Path(tmp).write_text(json.dumps(cfg.to_dict(), indent=2)))
+    if dist.is_main:
+        atomic_write(run_dir / "config.json", lambda tmp: Path(tmp).write_text(json.dumps(cfg.to_dict(), indent=2)))
     total = None if cfg.time_budget_min else cfg.epochs * steps_per_epoch     # a budget ends it by the clock
-    bar = tqdm(total=total, initial=min(state.step, total or state.step), unit="step", disable=not progress,
-               dynamic_ncols=True, desc="training")
-    saver = lambda: atomic_write(run_dir / "last.pt", lambda tmp: torch.save(
-        _checkpoint(state, (model, ema), (optimizer, scheduler), generator, cfg), tmp))
+    bar = tqdm(total=total, initial=min(state.step, total or state.step), unit="step",
+               disable=not progress or not dist.is_main, dynamic_ncols=True, desc="training")
+    saver = lambda: _save(run_dir / "last.pt", _checkpoint(state, (model, ema), (optimizer, scheduler), generator,
+                                                           cfg, dist), dist)
     with _StopRequest() as stop:
-        while state.epoch < cfg.epochs and not _should_stop(cfg, state) and not clock.out():
-            row = _run_epoch(model, ema, loss_fn, (optimizer, scheduler), train_data, val_data, cfg, steps_per_epoch,
-                             generator, device, state, bar, clock, (stop, saver))
-            _record(row, state, (model, ema), (optimizer, scheduler), generator, cfg, run_dir)
-            if on_epoch_end:
+        while state.epoch < cfg.epochs and not _should_stop(cfg, state) and not dist.any(clock.out()):
+            row = _run_epoch((net, model), ema, loss_fn, (optimizer, scheduler), train_data, val_data, cfg,
+                             steps_per_epoch, generator, device, state, bar, clock, (stop, saver), dist)
+            _record(row, state, (model, ema), (optimizer, scheduler), generator, cfg, run_dir, dist)
+            if on_epoch_end and dist.is_main:
                 on_epoch_end(state.epoch, ema.module if ema else model)
     bar.close()
     return state
+
+
+def _save(path: Path, ckpt: dict, dist: Dist) -> None:
+    if dist.is_main:
+        atomic_write(path, lambda tmp: torch.save(ckpt, tmp))
 
 
 def _should_stop(cfg: TrainConfig, state: RunState) -> bool:
@@ -195,8 +212,9 @@ def _should_stop(cfg: TrainConfig, state: RunState) -> bool:
     return False
 
 
-def _run_epoch(model, ema: Ema | None, loss_fn, optimizers, train_data, val_data, cfg, steps, generator, device,
-               state: RunState, bar, clock: Clock, stopping) -> dict:
+def _run_epoch(models, ema: Ema | None, loss_fn, optimizers, train_data, val_data, cfg, steps, generator, device,
+               state: RunState, bar, clock: Clock, stopping, dist: Dist) -> dict:
+    net, model = models                                               # net: the DDP wrapper or the model
     optimizer, scheduler = optimizers
     stop, save = stopping
     model.train()
@@ -207,12 +225,13 @@ def _run_epoch(model, ema: Ema | None, loss_fn, optimizers, train_data, val_data
     done, total_loss, images = part["done"], part["loss"], part["images"]
     started = time.perf_counter() - part["seconds"]
     clock.start()
-    for inputs, target in train_data.epoch_batches(cfg.batch_size, steps, generator, skip=done):
-        if clock.out():
+    shard = (dist.rank, dist.world)
+    for inputs, target in train_data.epoch_batches(cfg.batch_size, steps, generator, skip=done, shard=shard):
+        if dist.any(clock.out()):
             break                                                     # time budget spent mid-epoch
         inputs, target = [prepare(x, device) for x in inputs], prepare(target, device)
         with autocast(device):
-            loss = loss_fn(model(*inputs), target)
+            loss = loss_fn(net(*inputs), target)
         if not torch.isfinite(loss):
             raise FloatingPointError(f"training loss became {loss.item()} at step {state.step}; lower --lr")
         optimizer.zero_grad(set_to_none=True)
@@ -229,19 +248,23 @@ def _run_epoch(model, ema: Ema | None, loss_fn, optimizers, train_data, val_data
         bar.update(1)
         bar.set_postfix(epoch=state.epoch + 1, loss=f"{loss.item():.4f}", img_s=f"{rate:.1f}")
         every = cfg.checkpoint_every_steps
-        if stop.requested or (every and state.step % every == 0 and done < steps):
+        stopping_now = dist.any(stop.requested)
+        if stopping_now or (every and state.step % every == 0 and done < steps):
             state.partial = {"done": done, "loss": total_loss, "images": images,
                              "seconds": time.perf_counter() - started, "epoch_rng": epoch_rng}
             clock.stop()
             save()
             clock.start()
-            if stop.requested:
+            if stopping_now:
                 clock.stop()
                 raise Interrupted(f"interrupted: checkpoint saved at step {state.step}; --resume continues")
     clock.stop()
     state.partial = None
     seconds = time.perf_counter() - started
-    val_loss = evaluate_loss(ema.module if ema else model, loss_fn, val_data, batch_size=cfg.batch_size, device=device)
+    val_loss = evaluate_loss(ema.module if ema else model, loss_fn, val_data, batch_size=cfg.batch_size,
+                             device=device, dist=dist)
+    loss_sum, done_sum, images = dist.sum(total_loss, done, images)   # the whole global batch's figures
+    total_loss, done = loss_sum, int(done_sum)
     bar.set_postfix(epoch=state.epoch + 1, loss=f"{total_loss / max(done, 1):.4f}", val=f"{val_loss:.4f}")
     return {"epoch": state.epoch + 1, "step": state.step, "train_loss": total_loss / max(done, 1),
             "val_loss": val_loss, "seconds": round(seconds, 2), "images_per_s": round(images / seconds, 2)}
@@ -249,32 +272,34 @@ def _run_epoch(model, ema: Ema | None, loss_fn, optimizers, train_data, val_data
 
 @torch.no_grad()
 def evaluate_loss(model: nn.Module, loss_fn: nn.Module, data: ValData, *, batch_size: int,
-                  device: torch.device) -> float:
-    """Mean loss over every validation image (weighted by batch size)."""
+                  device: torch.device, dist: Dist = Dist()) -> float:
+    """Mean loss over every validation image (weighted by batch size; split over the ranks)."""
     model.eval()
     total, count = 0.0, 0
-    for inputs, target in data.ordered_batches(batch_size):
+    for inputs, target in data.ordered_batches(batch_size, shard=(dist.rank, dist.world)):
         inputs, target = [prepare(x, device) for x in inputs], prepare(target, device)
         with autocast(device):
             total += loss_fn(model(*inputs), target).item() * target.shape[0]
         count += target.shape[0]
+    total, count = dist.sum(total, count)
     return total / max(count, 1)
 
 
-def _record(row: dict, state: RunState, models, optimizers, generator, cfg, run_dir: Path) -> None:
+def _record(row: dict, state: RunState, models, optimizers, generator, cfg, run_dir: Path, dist: Dist) -> None:
     state.epoch += 1
     state.history.append(row)
     improved = row["val_loss"] < state.best_val
     state.best_val = min(state.best_val, row["val_loss"])
     state.bad_epochs = 0 if improved else state.bad_epochs + 1
-    ckpt = _checkpoint(state, models, optimizers, generator, cfg)
-    atomic_write(run_dir / "last.pt", lambda tmp: torch.save(ckpt, tmp))
+    ckpt = _checkpoint(state, models, optimizers, generator, cfg, dist)
+    _save(run_dir / "last.pt", ckpt, dist)
     if improved:
-        atomic_write(run_dir / "best.pt", lambda tmp: torch.save(ckpt, tmp))
-    write_history(state.history, run_dir)
+        _save(run_dir / "best.pt", ckpt, dist)
+    if dist.is_main:
+        write_history(state.history, run_dir)
 
 
-def _checkpoint(state: RunState, models, optimizers, generator, cfg: TrainConfig) -> dict:
+def _checkpoint(state: RunState, models, optimizers, generator, cfg: TrainConfig, dist: Dist = Dist()) -> dict:
     optimizer, scheduler = optimizers
     model, ema = models
     ckpt = {
@@ -288,6 +313,8 @@ def _checkpoint(state: RunState, models, optimizers, generator, cfg: TrainConfig
     }
     if state.partial:
         ckpt["partial"] = state.partial
+    if dist.enabled:                                   # each rank's augmentation stream, for an exact resume
+        ckpt["torch_rng_ranks"] = dist.gather(torch.get_rng_state())
     if ema:
         ckpt["train_model"], ckpt["ema_updates"] = _cpu_state(model), ema.updates
     return ckpt
@@ -297,7 +324,7 @@ def _cpu_state(model: nn.Module) -> dict:
     return {k: v.detach().cpu() for k, v in model.state_dict().items()}
 
 
-def _restore(path: Path, model, optimizer, scheduler, generator, ema: Ema | None) -> RunState:
+def _restore(path: Path, model, optimizer, scheduler, generator, ema: Ema | None, dist: Dist = Dist()) -> RunState:
     if not path.exists():
         raise FileNotFoundError(f"{path}: nothing to resume from (no last.pt in the run folder)")
     try:
@@ -314,7 +341,11 @@ def _restore(path: Path, model, optimizer, scheduler, generator, ema: Ema | None
     except (KeyError, RuntimeError, ValueError) as err:
         raise ValueError(f"{path}: a checkpoint of another model or recipe, cannot resume this run "
                          f"({str(err).splitlines()[0][:120]})") from None
-    torch.set_rng_state(ckpt["torch_rng"])
+    ranks = ckpt.get("torch_rng_ranks")
+    if dist.enabled and ranks and len(ranks) == dist.world:
+        torch.set_rng_state(ranks[dist.rank])
+    else:
+        torch.set_rng_state(ckpt["torch_rng"])
     generator.set_state(ckpt["batch_rng"])
     log.info("resuming %s at epoch %d, step %d", path, ckpt["epoch"], ckpt["step"])
     return RunState(epoch=ckpt["epoch"], step=ckpt["step"], best_val=ckpt["best_val"],
