@@ -140,6 +140,8 @@ def _add_train(sub) -> None:
                    help="horizontal flips (default off)")
     p.add_argument("--degrade", type=float,
                    help="share of training inputs given old-photo damage: grain, blur, JPEG, fading, scratches")
+    p.add_argument("--hint-free", type=float,
+                   help="hint models: share of training images given no hint at all (default preset: 0.5)")
     p.add_argument("--patience", type=int, help="stop after N epochs without validation gain (0 = off)")
     p.add_argument("--time-budget-min", type=float,
                    help="stop after this many minutes of training steps; cosine decay follows the clock")
@@ -156,7 +158,7 @@ def _add_train(sub) -> None:
 
 
 _TRAIN_FLAGS = ("model", "size", "epochs", "steps_per_epoch", "batch_size", "lr", "lr_schedule", "optimizer",
-                "loss", "rebalance", "ab_regression", "ema", "val_dir", "val_split", "augment", "flips", "degrade", "patience",
+                "loss", "rebalance", "ab_regression", "ema", "val_dir", "val_split", "augment", "flips", "degrade", "hint_free", "patience",
                 "time_budget_min", "checkpoint_every_steps", "sample_every", "max_images", "seed", "device")
 
 

@@ -28,6 +28,7 @@ class TrainConfig:
     augment: bool = True                # random rotation, shear, zoom and crop
     flips: bool = False                 # horizontal flips (the report left them out on purpose)
     degrade: float = 0.0                # share of training inputs given old-photo damage (degrade.py)
+    hint_free: float = 0.0              # hint models: share of training images given no hint at all
     rotation: float = 20.0              # max rotation in degrees
     shear: float = 0.2                  # max shear in radians
     zoom: float = 0.2                   # zoom range: scale in [1 - zoom, 1 + zoom]
@@ -54,6 +55,7 @@ class TrainConfig:
             ("ema", 0 <= self.ema < 1, "in [0, 1)"),
             ("val_split", 0 < self.val_split < 1, "between 0 and 1"),
             ("degrade", 0 <= self.degrade <= 1, "in [0, 1]"),
+            ("hint_free", 0 <= self.hint_free <= 1, "in [0, 1]"),
             ("time_budget_min", self.time_budget_min >= 0, "0 or more"),
             ("patience", self.patience >= 0, "0 or more"),
             ("checkpoint_every_steps", self.checkpoint_every_steps >= 0, "0 or more"),
@@ -85,10 +87,11 @@ PRESETS: dict[str, dict] = {
                       loss="mse", batch_size=15, augment=True, flips=False, weight_decay=0.0),
     # Our default recipe: the U-Net with bin classification (milder rebalancing, plus a Huber term on
     # the decoded mean ab), AdamW with cosine decay, EMA of the weights; it takes colour hints
-    # (simulated in training) and half its inputs get old-photo damage.
+    # (simulated in training; half the images get none, so automatic colour keeps its share) and
+    # 30 % of its inputs get old-photo damage.
     "default": dict(model="unet", model_kwargs={"hints": True, "depth": 4}, size=192, optimizer="adamw", lr=2e-3,
                     batch_size=16, lr_schedule="cosine", rebalance=0.75, ab_regression=10.0, ema=0.999,
-                    degrade=0.5),
+                    degrade=0.3, hint_free=0.5),
 }
 
 
