@@ -158,7 +158,8 @@ def _add_train(sub) -> None:
 
 
 _TRAIN_FLAGS = ("model", "size", "epochs", "steps_per_epoch", "batch_size", "lr", "lr_schedule", "optimizer",
-                "loss", "rebalance", "ab_regression", "ema", "val_dir", "val_split", "augment", "flips", "degrade", "hint_free", "patience",
+                "loss", "rebalance", "ab_regression", "ema", "val_dir", "val_split", "augment", "flips", "degrade",
+                "hint_free", "patience",
                 "time_budget_min", "checkpoint_every_steps", "sample_every", "max_images", "seed", "device")
 
 
@@ -366,7 +367,8 @@ def _add_evaluate(sub) -> None:
 
 
 def _run_evaluate(args) -> int:
-    from .evaluate import EvalOptions, evaluate, format_table, list_photos, make_colorizer, model_label, write_report
+    from .evaluate import (EvalOptions, evaluate, format_table, list_photos, make_colorizer, model_label, worst_photos,
+                           write_report)
 
     paths = list_photos(args.data, root=args.root)
     if args.hints < 0:
@@ -383,7 +385,9 @@ def _run_evaluate(args) -> int:
         rows, summary, samples = evaluate(colorizer, paths, options=options, progress=not args.quiet)
         summaries[label] = summary
         if args.out:
-            write_report(Path(args.out) / label if len(args.model) > 1 else Path(args.out), rows, summary, samples)
+            worst = worst_photos(colorizer, paths, rows, options=options) if model != "gray" else None
+            write_report(Path(args.out) / label if len(args.model) > 1 else Path(args.out), rows, summary, samples,
+                         worst)
     print(format_table(summaries))
     return 0
 

@@ -77,8 +77,9 @@ class Batcher:
     ab_norm: (B, 2, size, size) in [-1, 1], the target.
     `degrade`: the share of images whose L input gets old-photo damage (degrade.py); the
     target stays clean. `hint_free`: the share of images given no hint at all (on top of the
-    simulation's own 1 in 8), so that automatic colour gets its share of the training. Extra randomness comes from torch's global generator (seeded, and saved
-    in checkpoints), so a resumed run draws the same.
+    simulation's own 1 in 8), so that automatic colour gets its share of the training.
+    Extra randomness comes from torch's global generator (seeded, and saved in checkpoints), so
+    a resumed run draws the same.
     """
 
     def __init__(self, cache: LabCache, *, size: int, augment: bool, flips: bool = False,

@@ -143,6 +143,25 @@ def evaluate(colorizer, paths: list[Path], *, options: EvalOptions | None = None
     return rows, summarize(rows, aucs), samples
 
 
+def worst_photos(colorizer, paths: list[Path], rows: list[ImageScore], *, count: int = 5,
+                 options: EvalOptions | None = None) -> list:
+    """(grey, prediction, truth) of the `count` photos with the lowest gain over grey, worst first."""
+    options = options or EvalOptions()
+    by_name = {p.name: (i, p) for i, p in enumerate(paths)}
+    samples = []
+    for row in sorted(rows, key=lambda r: r.psnr - r.psnr_gray)[:count]:
+        index, path = by_name[row.file]
+        truth = np.asarray(open_image(path).convert("RGB"))
+        hints = random_hints(truth, options.hints, seed=(options.hint_seed, index))
+        seen = truth if options.degrade_seed is None else degraded_gray(truth, seed=(options.degrade_seed, index))
+        kw = {"hints": hints} if hints else {}
+        pred = np.asarray(colorizer.colorize(Image.fromarray(seen), **kw).convert("RGB"))
+        if options.degrade_seed is not None:
+            pred = with_lightness_of(truth, pred)
+        samples.append((np.asarray(GrayBaseline().colorize(Image.fromarray(truth))), pred, truth))
+    return samples
+
+
 def random_hints(truth: np.ndarray, count: int, *, seed) -> list[Point]:
     """`count` points at seeded random pixels, each the mean colour of the truth over a patch of
     about 1 % of the long side (3 pixels of a 256-px model input) around it."""
@@ -219,8 +238,10 @@ def summarize(rows: list[ImageScore], aucs: metrics.AucAccumulator) -> dict:
     return summary
 
 
-def write_report(out_dir: Path, rows: list[ImageScore], summary: dict, samples: list) -> None:
-    """per_image.csv, summary.json and grid.png (rows of grey | prediction | truth)."""
+def write_report(out_dir: Path, rows: list[ImageScore], summary: dict, samples: list,
+                 worst: list | None = None) -> None:
+    """per_image.csv, summary.json, grid.png (rows of grey | prediction | truth) and, given the
+    worst photos' samples, worst.png (the same, lowest gain over grey first)."""
     def write_csv(tmp: str) -> None:
         with open(tmp, "w", newline="") as fh:
             writer = csv.DictWriter(fh, fieldnames=list(asdict(rows[0])))
@@ -230,6 +251,8 @@ def write_report(out_dir: Path, rows: list[ImageScore], summary: dict, samples: 
     atomic_write(out_dir / "per_image.csv", write_csv)
     atomic_write(out_dir / "summary.json", lambda tmp: Path(tmp).write_text(json.dumps(summary, indent=2)))
     save_atomic(comparison_strip(samples), out_dir / "grid.png")
+    if worst:
+        save_atomic(comparison_strip(worst), out_dir / "worst.png")
 
 
 def comparison_strip(samples: list) -> Image.Image:

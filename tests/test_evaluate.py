@@ -1,6 +1,7 @@
 import json
 
 import numpy as np
+from PIL import Image
 
 from chromatize.cli import main
 from chromatize.evaluate import GrayBaseline
@@ -31,6 +32,7 @@ def test_evaluate_writes_report_and_compares_models(photo_dir, tmp_path, tiny_mo
     assert gray["n_images"] == 8 and gray["colorfulness"] < 1
     assert gray["delta_cf"] == abs(gray["colorfulness"] - gray["colorfulness_gt"])
     assert (out / "tiny" / "grid.png").exists()                          # a run's model.safetensors: its run name
+    assert Image.open(out / "tiny" / "worst.png").height == 5 * 192       # the five photos least better than grey
     assert len((out / "gray" / "per_image.csv").read_text().strip().splitlines()) == 9
 
 
