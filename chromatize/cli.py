@@ -379,7 +379,7 @@ def _run_evaluate(args) -> int:
     for model in args.model:
         label = model_label(model)
         if label in summaries:                  # e.g. the shipped 'default' and a run folder named default
-            label = str(model)
+            label = str(model).strip("/").replace("/", "_")      # a folder name, never a path
         colorizer = make_colorizer(model, size=args.size, device=args.device, temperature=args.temperature,
                                    chroma_gain=args.chroma_gain)
         rows, summary, samples = evaluate(colorizer, paths, options=options, progress=not args.quiet)
