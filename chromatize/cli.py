@@ -101,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_export(sub)
     _add_evaluate(sub)
     _add_evaluate_video(sub)
+    _add_serve(sub)
     sub.add_parser("models", help="list the registered architectures").set_defaults(run=_run_models)
     return parser
 
@@ -142,6 +143,9 @@ def _add_train(sub) -> None:
                    help="share of training inputs given old-photo damage: grain, blur, JPEG, fading, scratches")
     p.add_argument("--hint-free", type=float,
                    help="hint models: share of training images given no hint at all (default preset: 0.5)")
+    p.add_argument("--init", metavar="MODEL",
+                   help="start from these weights (a model file, checkpoint or run folder; 'default' = the "
+                        "shipped model); layers it lacks keep their fresh start")
     p.add_argument("--patience", type=int, help="stop after N epochs without validation gain (0 = off)")
     p.add_argument("--time-budget-min", type=float,
                    help="stop after this many minutes of training steps; cosine decay follows the clock")
@@ -159,7 +163,7 @@ def _add_train(sub) -> None:
 
 _TRAIN_FLAGS = ("model", "size", "epochs", "steps_per_epoch", "batch_size", "lr", "lr_schedule", "optimizer",
                 "loss", "rebalance", "ab_regression", "ema", "val_dir", "val_split", "augment", "flips", "degrade",
-                "hint_free", "patience",
+                "hint_free", "init", "patience",
                 "time_budget_min", "checkpoint_every_steps", "sample_every", "max_images", "seed", "device")
 
 
@@ -324,6 +328,31 @@ def _run_alpha(args) -> int:
     target = Path(args.out) / "colorized.png"
     save_atomic(result, target)
     print(f"fitted alpha for {args.steps} steps; wrote {target} and {Path(args.out) / 'loss.png'}")
+    return 0
+
+
+def _add_serve(sub) -> None:
+    p = sub.add_parser("serve", help="the web page: upload, click to place colours, compare, download")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s, this computer only)")
+    p.add_argument("--port", type=number(int, 1, 65535), default=7860)
+    p.add_argument("--model", default="default", help="default, a model file or a run folder")
+    p.add_argument("--models-dir", help="a folder of training run folders to offer as further models")
+    p.add_argument("--max-upload-mb", type=number(float, 0.001), default=200.0)
+    p.add_argument("--max-megapixels", type=number(float, 0.001), default=50.0)
+    p.add_argument("--max-frames", type=number(int, 1), default=3000)
+    p.add_argument("--concurrency", type=number(int, 1), default=2, help="jobs run at once; more wait in the queue")
+    p.set_defaults(run=_run_serve)
+
+
+def _run_serve(args) -> int:
+    from .app import Limits, serve
+
+    if args.models_dir and not Path(args.models_dir).is_dir():
+        raise FileNotFoundError(f"{args.models_dir}: no such folder")
+    limits = Limits(max_upload_mb=args.max_upload_mb, max_megapixels=args.max_megapixels,
+                    max_frames=args.max_frames)
+    serve(host=args.host, port=args.port, model=args.model, models_dir=args.models_dir, limits=limits,
+          concurrency=args.concurrency)
     return 0
 
 

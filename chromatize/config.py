@@ -29,6 +29,7 @@ class TrainConfig:
     flips: bool = False                 # horizontal flips (the report left them out on purpose)
     degrade: float = 0.0                # share of training inputs given old-photo damage (degrade.py)
     hint_free: float = 0.0              # hint models: share of training images given no hint at all
+    init: str = ""                      # start from these weights (model file, checkpoint, run folder, "default")
     rotation: float = 20.0              # max rotation in degrees
     shear: float = 0.2                  # max shear in radians
     zoom: float = 0.2                   # zoom range: scale in [1 - zoom, 1 + zoom]
@@ -89,7 +90,7 @@ PRESETS: dict[str, dict] = {
     # the decoded mean ab), AdamW with cosine decay, EMA of the weights; it takes colour hints
     # (simulated in training; half the images get none, so automatic colour keeps its share) and
     # 30 % of its inputs get old-photo damage.
-    "default": dict(model="unet", model_kwargs={"hints": True, "depth": 4}, size=192, optimizer="adamw", lr=2e-3,
+    "default": dict(model="unet", model_kwargs={"hints": True, "depth": 4, "hint_pyramid": True}, size=192, optimizer="adamw", lr=2e-3,
                     batch_size=16, lr_schedule="cosine", rebalance=0.75, ab_regression=10.0, ema=0.999,
                     degrade=0.3, hint_free=0.5),
 }

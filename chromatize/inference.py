@@ -48,12 +48,15 @@ class Colorizer:
     (grey -> RGB, grey+alpha / RGBA / transparent palette -> RGBA, anything else -> RGB)."""
 
     def __init__(self, model: torch.nn.Module, *, size: int = DEFAULT_SIZE, device: str = "auto",
-                 batch_size: int = 8):
+                 batch_size: int = 8, strength: float = 1.0):
         if size < model.multiple:
             raise ValueError(f"size must be at least {model.multiple}, got {size}")
+        if not 0 <= strength <= 4:
+            raise ValueError(f"strength must be in [0, 4], got {strength}")
         self.device = resolve_device(device)
         self.model = model.eval().to(self.device, memory_format=torch.channels_last)
         self.size, self.batch_size = size, batch_size
+        self.strength = strength        # the predicted ab are scaled by this: 0 = grey, 1 = as predicted
 
     @property
     def takes_hints(self) -> bool:
@@ -148,6 +151,8 @@ class Colorizer:
                 hints["reference"] = reference.expand(batch.shape[0], -1).to(self.device)
             with autocast(self.device):
                 ab.append(self.model.predict_ab(normalize_l(batch), **hints).float().cpu())
+        if self.strength != 1:
+            ab = [(a * self.strength).clamp(-1, 1) for a in ab]
         return small, torch.cat(ab)
 
 

@@ -19,8 +19,9 @@ from .distributed import device_for, setup
 from .grids import comparison_grid
 from .fileio import atomic_write
 from .images import save_atomic
+from .inference import default_model_path
 from .losses import BinClassLoss, build_loss
-from .models import create_model, load_model, save_model
+from .models import create_model, init_from, load_model, save_model
 from .runtime import prepare, resolve_device
 from .train import RunState, fit
 
@@ -51,6 +52,10 @@ def train_run(data_dir: str | Path, run_dir: str | Path, cfg: TrainConfig, *, re
         atomic_write(run_dir / "val_images.txt", lambda tmp: Path(tmp).write_text(
             "".join(f"{p}\n" for p in val_cache.paths)))
     model = create_model(cfg.model, **cfg.model_kwargs)                 # the same start on every rank
+    if cfg.init and not resume:
+        fresh = init_from(model, _model_path(cfg.init))
+        if dist.is_main:
+            log.info("started from %s; %d tensors it lacks start fresh", cfg.init, len(fresh))
     if dist.enabled:
         torch.manual_seed(cfg.seed + 1000 * dist.rank)                  # each rank its own augmentation
     loss_fn = build_loss(cfg.loss, model, rebalance=cfg.rebalance, regression=cfg.ab_regression)
@@ -70,6 +75,12 @@ def train_run(data_dir: str | Path, run_dir: str | Path, cfg: TrainConfig, *, re
         save_model(load_model(run_dir / "best.pt"), run_dir / "model.safetensors")
     dist.barrier()
     return state
+
+
+def _model_path(name: str) -> Path:
+    if name == "default":
+        return default_model_path()
+    return Path(name)
 
 
 def _load_caches(data_dir, cfg: TrainConfig, progress: bool) -> tuple[LabCache, LabCache]:

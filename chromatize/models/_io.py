@@ -59,6 +59,25 @@ def load_model(path: str | Path) -> nn.Module:
     return model.eval()
 
 
+def init_from(model: nn.Module, path: str | Path) -> list[str]:
+    """Copy into `model` every tensor of the model at `path` (a model file, checkpoint or run
+    folder) with the same name and shape; returns the names of `model`'s tensors left as they were
+    (layers the source lacks). A source that shares nothing, or a tensor whose shape differs, is an
+    error naming the file."""
+    path = Path(path)
+    source = load_model(path)
+    theirs, ours = source.state_dict(), model.state_dict()
+    wrong = [k for k in ours if k in theirs and theirs[k].shape != ours[k].shape]
+    if wrong:
+        raise ModelFileError(f"{path}: {wrong[0]} has shape {tuple(theirs[wrong[0]].shape)}, "
+                             f"this model needs {tuple(ours[wrong[0]].shape)}")
+    shared = {k: v.to(ours[k].dtype) for k, v in theirs.items() if k in ours}
+    if not shared:
+        raise ModelFileError(f"{path}: shares no weights with a {model.config['name']} model of these options")
+    model.load_state_dict(shared, strict=False)
+    return sorted(set(ours) - set(shared))
+
+
 def _read_safetensors(path: Path) -> tuple[nn.Module, dict]:
     config_path = path.with_suffix(".json")
     if not config_path.exists():

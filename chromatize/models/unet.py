@@ -6,6 +6,10 @@ point-hint maps of hints.py):
     down1  3x3/s2 c1->c2, 3x3 c2->c2                (B, c2, H/4, W/4)   skip s4
     down2  3x3/s2 c2->c3, 3x3 c3->c3                (B, c3, H/8, W/8)   skip s8
     down3  3x3/s2 c3->c4, `depth` dilated 3x3 c4->c4 (dilation 2, 2, 4, 4, ...)  (B, c4, H/16, W/16)
+    hint_pyramid: the point hints, pooled to H/4, H/8 and H/16 (mean hinted ab per cell and the
+           share of the cell hinted), each through a small 1x1 net added to the decoder's input at
+           that scale, so a hint reaches the layers that draw colour directly (zero-initialised:
+           a model fine-tuned from one without the pyramid starts out unchanged)
     global mean-pool of down3 (+ with hints, the reference palette (B, Q + 2) through a linear
            layer) -> MLP -> (B, c4), broadcast and fused into the bottleneck by a 1x1 conv over
            [local, global] (Iizuka et al. 2016's fusion layer, no downloaded backbone)
@@ -20,6 +24,7 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from ..color import AB_SCALE, ab_bin_centers
@@ -30,20 +35,31 @@ from ._registry import register_model
 HEADS = ("classification", "regression")
 
 
+def _hint_net(channels: int) -> nn.Sequential:
+    """(ab, share) per cell -> decoder features; the last layer starts at zero."""
+    net = nn.Sequential(nn.Conv2d(3, 32, 1), nn.ReLU(inplace=True), nn.Conv2d(32, channels, 1))
+    nn.init.zeros_(net[2].weight)
+    nn.init.zeros_(net[2].bias)
+    return net
+
+
 @register_model("unet")
 class UNetColorizer(Colorizer2d):
     multiple = 16
 
     def __init__(self, *, width: int = 24, head: str = "classification", bin_step: int = 10,
-                 temperature: float = 0.38, hints: bool = False, depth: int = 2, chroma_gain: float = 0.0):
+                 temperature: float = 0.38, hints: bool = False, depth: int = 2, chroma_gain: float = 0.0,
+                 hint_pyramid: bool = False):
         if head not in HEADS:
             raise ValueError(f"head must be one of {HEADS}, got {head!r}")
         if depth < 1:
             raise ValueError(f"depth must be at least 1, got {depth}")
         if chroma_gain < 0:
             raise ValueError(f"chroma_gain must be >= 0, got {chroma_gain}")
+        if hint_pyramid and not hints:
+            raise ValueError("hint_pyramid needs hints=True")
         super().__init__(width=width, head=head, bin_step=bin_step, temperature=temperature, hints=hints,
-                         depth=depth, chroma_gain=chroma_gain)
+                         depth=depth, chroma_gain=chroma_gain, **({"hint_pyramid": True} if hint_pyramid else {}))
         c1, c2, c3, c4 = width, 2 * width, 4 * width, 8 * width
         self.temperature, self.chroma_gain, self.takes_hints = temperature, chroma_gain, hints
         self.stem = nn.Sequential(conv_relu(4 if hints else 1, c1, stride=2, norm=True), conv_relu(c1, c1, norm=True))
@@ -63,6 +79,8 @@ class UNetColorizer(Colorizer2d):
         self.head = nn.Conv2d(c2, out_channels, 1)
         if hints:
             self.reference_in = nn.Linear(reference_dim(centers.shape[0]), c4)
+        self.hint_in = nn.ModuleDict({str(s): _hint_net(c) for s, c in ((16, c4), (8, c4), (4, c3))}) \
+            if hint_pyramid else None
 
     def set_temperature(self, temperature: float) -> None:
         """Annealed-mean temperature: 1 = the plain mean (drifts to the gamut's reddish centroid when
@@ -82,6 +100,7 @@ class UNetColorizer(Colorizer2d):
         if self.takes_hints:
             points = empty_points(b, h, w, like=l_norm) if points is None else points.to(l_norm.dtype)
             l_norm = torch.cat((l_norm, points), dim=1)          # (B, 4, H, W)
+        extra = self._hint_pyramid(points) if self.hint_in is not None else {16: 0, 8: 0, 4: 0}
         s2 = self.stem(l_norm)                                   # (B, c1, H/2, W/2)
         s4 = self.down1(s2)                                      # (B, c2, H/4, W/4)
         s8 = self.down2(s4)                                      # (B, c3, H/8, W/8)
@@ -93,11 +112,21 @@ class UNetColorizer(Colorizer2d):
             pooled = pooled + self.reference_in(reference.to(pooled.dtype))
         g = self.global_mlp(pooled)                              # (B, c4)
         g = g[:, :, None, None].expand_as(s16)                   # (B, c4, H/16, W/16)
-        x = self.fuse(torch.cat((s16, g), dim=1))                # (B, c4, H/16, W/16)
-        x = self.up1(torch.cat((self.up(x), s8), dim=1))         # (B, c3, H/8, W/8)
-        x = self.up2(torch.cat((self.up(x), s4), dim=1))         # (B, c2, H/4, W/4)
+        x = self.fuse(torch.cat((s16, g), dim=1)) + extra[16]    # (B, c4, H/16, W/16)
+        x = self.up1(torch.cat((self.up(x) + extra[8], s8), dim=1))   # (B, c3, H/8, W/8)
+        x = self.up2(torch.cat((self.up(x) + extra[4], s4), dim=1))   # (B, c2, H/4, W/4)
         out = self.head(x)                                       # (B, Q or 2, H/4, W/4)
         return out if self.is_classifier else torch.tanh(out)
+
+    def _hint_pyramid(self, points: torch.Tensor) -> dict[int, torch.Tensor]:
+        """(B, 3, H, W) point hints -> {scale: features added to the decoder at H/scale}."""
+        out = {}
+        for scale, net in self.hint_in.items():
+            pooled = F.avg_pool2d(points, int(scale))                         # (B, 3, H/s, W/s)
+            share = pooled[:, 2:]
+            ab = pooled[:, :2] / share.clamp_min(1e-6)                       # mean hinted ab per cell
+            out[int(scale)] = net(torch.cat((ab, share), dim=1))
+        return out
 
     def set_chroma_gain(self, gain: float) -> None:
         """How strongly an unsure prediction is pulled towards grey (see to_ab); 0 = not at all."""

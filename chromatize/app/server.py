@@ -1,0 +1,44 @@
+"""`chromatize serve`: the page on a local address, its outputs in a temporary folder that is
+removed on exit, jobs through a bounded queue so memory stays bounded."""
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from ..images import set_max_megapixels
+from .jobs import Limits, Models, Workspace
+
+log = logging.getLogger(__name__)
+CARD = Path(__file__).resolve().parent.parent / "weights" / "default.card.md"
+
+
+def serve(*, host: str = "127.0.0.1", port: int = 7860, model: str = "default", models_dir: str | None = None,
+          limits: Limits = Limits(), concurrency: int = 2, queue_size: int = 32, block: bool = True):
+    """Start the page; with block=False return (page, url, cleanup) for tests and scripts."""
+    root = Path(tempfile.mkdtemp(prefix="chromatize-serve-"))
+    os.environ["GRADIO_TEMP_DIR"] = str(root / "uploads")          # gradio's upload cache, removed with root
+    from .page import build_page                                   # gradio reads GRADIO_TEMP_DIR on import
+
+    set_max_megapixels(limits.max_megapixels)
+    card = CARD.read_text().strip() if model == "default" and CARD.exists() else ""
+    page = build_page(Models(model, models_dir), Workspace(root / "outputs"), limits, card=card)
+    page.queue(default_concurrency_limit=concurrency, max_size=queue_size)
+
+    def cleanup() -> None:
+        page.close()
+        shutil.rmtree(root, ignore_errors=True)
+
+    try:
+        _, url, _ = page.launch(server_name=host, server_port=port, prevent_thread_lock=not block, quiet=not block,
+                                max_file_size=f"{limits.max_upload_mb:g}mb", show_error=True,
+                                allowed_paths=[str(root)])
+    except BaseException:
+        cleanup()
+        raise
+    if not block:
+        return page, url, cleanup
+    cleanup()
+    return None
