@@ -27,6 +27,7 @@ from .jobs import (Limits, Models, UploadError, Workspace, check_upload, coloriz
 
 PREVIEW_SIDE = 1024                     # the clickable hint preview's long side, in pixels
 DEFAULT_HINT_COLOR = "#c0392b"
+UI = {"api_visibility": "undocumented"}     # the page's own events; /colorize is the documented API
 
 
 def build_page(models: Models, workspace: Workspace, limits: Limits, *, card: str = "") -> gr.Blocks:
@@ -50,6 +51,20 @@ def build_page(models: Models, workspace: Workspace, limits: Limits, *, card: st
             _batch_tab(run, knobs)
         _api(run, knobs)
     return page
+
+
+class PhotoInput(gr.Image):
+    """gr.Image that hands the uploaded file over untouched (no mode conversion, no re-encoding),
+    and hands over files it cannot open too, so that our check names the problem in one line
+    instead of Gradio's preprocessing traceback."""
+
+    is_template = True          # Gradio's mark for a subclass drawn by its parent's front end
+
+    def preprocess(self, payload):
+        try:
+            return super().preprocess(payload)
+        except Exception:
+            return str(payload.path) if payload is not None and payload.path else None
 
 
 def _user_errors(job):
@@ -140,18 +155,18 @@ class Jobs:
 
 def _photo_tab(run: Jobs, knobs) -> None:
     with gr.Row():
-        source = gr.Image(type="filepath", label="Black-and-white photo", elem_id="photo-in", height=420)
+        source = PhotoInput(type="filepath", image_mode=None, label="Black-and-white photo", elem_id="photo-in", height=420)
         slider = gr.ImageSlider(type="filepath", label="Before / after", elem_id="photo-out", height=420)
     download = gr.File(label="Download (full resolution)", elem_id="photo-download")
     for trigger in (source, *knobs):
-        trigger.change(run.photo, [source, *knobs], [slider, download])
+        trigger.change(run.photo, [source, *knobs], [slider, download], **UI)
 
 
 def _hints_tab(run: Jobs, knobs, workspace: Workspace) -> None:
     points = gr.State([])
     with gr.Row():
-        source = gr.Image(type="filepath", label="Black-and-white photo", elem_id="hints-in", height=300)
-        reference = gr.Image(type="filepath", label="Reference photo (optional): click it to take a colour",
+        source = PhotoInput(type="filepath", image_mode=None, label="Black-and-white photo", elem_id="hints-in", height=300)
+        reference = PhotoInput(type="filepath", image_mode=None, label="Reference photo (optional): click it to take a colour",
                              elem_id="hints-reference", height=300)
     with gr.Row():
         color = gr.ColorPicker(value=DEFAULT_HINT_COLOR, label="Colour of the next point", elem_id="hint-color")
@@ -166,12 +181,12 @@ def _hints_tab(run: Jobs, knobs, workspace: Workspace) -> None:
                          elem_id="hints-table")
     download = gr.File(label="Download (full resolution)", elem_id="hints-download")
     inputs, outputs = [source, reference, points, *knobs], [canvas, table, result, download]
-    source.change(lambda: [], None, points).then(run.hints, inputs, outputs)
-    canvas.select(_add_point, [source, points, color], points).then(run.hints, inputs, outputs)
-    remove.click(_remove_point, [points, number], points).then(run.hints, inputs, outputs)
-    clear.click(lambda: [], None, points).then(run.hints, inputs, outputs)
-    reference.change(run.hints, inputs, outputs)
-    reference.select(_eyedropper, [reference], color)
+    source.change(lambda: [], None, points, **UI).then(run.hints, inputs, outputs, **UI)
+    canvas.select(_add_point, [source, points, color], points, **UI).then(run.hints, inputs, outputs, **UI)
+    remove.click(_remove_point, [points, number], points, **UI).then(run.hints, inputs, outputs, **UI)
+    clear.click(lambda: [], None, points, **UI).then(run.hints, inputs, outputs, **UI)
+    reference.change(run.hints, inputs, outputs, **UI)
+    reference.select(_eyedropper, [reference], color, **UI)
 
 
 def _add_point(path, points: list, color: str, evt: gr.SelectData) -> list:
@@ -229,7 +244,7 @@ def _moving_tab(run: Jobs, knobs) -> None:
         animation = gr.Image(type="filepath", label="Animation", interactive=False, elem_id="video-gif")
         video = gr.Video(label="Video", interactive=False, elem_id="video-out")
     download = gr.File(label="Download", elem_id="video-download")
-    go.click(run.moving, [source, stabilize, *knobs], [animation, video, download])
+    go.click(run.moving, [source, stabilize, *knobs], [animation, video, download], **UI)
 
 
 def _batch_tab(run: Jobs, knobs) -> None:
@@ -237,7 +252,7 @@ def _batch_tab(run: Jobs, knobs) -> None:
     go = gr.Button("Colorize all", variant="primary", elem_id="batch-go")
     report = gr.Markdown(elem_id="batch-report")
     archive = gr.File(label="Download all (zip)", elem_id="batch-zip")
-    go.click(run.batch, [files, *knobs], [archive, report])
+    go.click(run.batch, [files, *knobs], [archive, report], **UI)
 
 
 def _api(run: Jobs, knobs) -> None:

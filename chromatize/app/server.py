@@ -20,8 +20,15 @@ def serve(*, host: str = "127.0.0.1", port: int = 7860, model: str = "default", 
     """Start the page; with block=False return (page, url, cleanup) for tests and scripts."""
     root = Path(tempfile.mkdtemp(prefix="chromatize-serve-"))
     os.environ["GRADIO_TEMP_DIR"] = str(root / "uploads")          # gradio's upload cache, removed with root
-    from .page import build_page                                   # gradio reads GRADIO_TEMP_DIR on import
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")     # offline: no calls home
+    try:
+        from .page import build_page                               # gradio reads GRADIO_TEMP_DIR on import
+    except ImportError as err:
+        shutil.rmtree(root, ignore_errors=True)
+        raise ImportError(f"the web page needs gradio ({err}); install it with: pip install 'chromatize[web]'") \
+            from None
 
+    logging.getLogger("httpx").setLevel(logging.WARNING)             # one line per request otherwise
     set_max_megapixels(limits.max_megapixels)
     card = CARD.read_text().strip() if model == "default" and CARD.exists() else ""
     page = build_page(Models(model, models_dir), Workspace(root / "outputs"), limits, card=card)
@@ -32,13 +39,16 @@ def serve(*, host: str = "127.0.0.1", port: int = 7860, model: str = "default", 
         shutil.rmtree(root, ignore_errors=True)
 
     try:
-        _, url, _ = page.launch(server_name=host, server_port=port, prevent_thread_lock=not block, quiet=not block,
+        _, url, _ = page.launch(server_name=host, server_port=port, prevent_thread_lock=True, quiet=True,
                                 max_file_size=f"{limits.max_upload_mb:g}mb", show_error=True,
                                 allowed_paths=[str(root)])
+        if not block:
+            return page, url, cleanup
+        print(f"chromatize: the page is at {url} (outputs in {root}, removed on exit); Ctrl-C stops it",
+              flush=True)
+        page.block_thread()
     except BaseException:
         cleanup()
         raise
-    if not block:
-        return page, url, cleanup
     cleanup()
     return None

@@ -1,0 +1,282 @@
+"""The web page (Gradio Blocks): four tabs and one API endpoint, all on app/jobs.py.
+
+    Photo       upload -> before/after slider (grey | colour), full-resolution download;
+                model, render size and colour strength apply to every tab
+    Hints       click the grey photo to place a point in the picker's colour (or click a
+                reference photo to take its colour: an eyedropper); points are listed and can be
+                removed; the result is redrawn after every change; the reference photo also
+                steers the colours as a whole
+    Animation   GIF, WebP, APNG, MP4, AVI, MOV, MKV -> plays in the page, download, stabilizer on/off
+    Batch       several files -> one zip
+    /colorize   API: a file (+ optional hints JSON and reference photo) -> the colorized file of the same kind
+"""
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+
+import gradio as gr
+from PIL import Image, ImageDraw
+
+from ..hints import as_points
+from ..images import open_image
+from ..inference import DEFAULT_SIZE
+from .jobs import (Limits, Models, UploadError, Workspace, check_upload, colorize_any, colorize_moving,
+                   colorize_photo, gray_preview, zip_outputs)
+
+PREVIEW_SIDE = 1024                     # the clickable hint preview's long side, in pixels
+DEFAULT_HINT_COLOR = "#c0392b"
+UI = {"api_visibility": "undocumented"}     # the page's own events; /colorize is the documented API
+
+
+def build_page(models: Models, workspace: Workspace, limits: Limits, *, card: str = "") -> gr.Blocks:
+    run = Jobs(models, workspace, limits)
+    with gr.Blocks(title="chromatize") as page:
+        gr.Markdown("# chromatize\nColour for black-and-white photos, GIFs and videos, on this computer.")
+        if card:
+            gr.Markdown(card, elem_id="model-card")
+        with gr.Row():
+            model = gr.Dropdown(models.names, value=models.names[0], label="Model", elem_id="model")
+            size = gr.Slider(128, 1024, value=DEFAULT_SIZE, step=16, label="Render size (long side the model sees)")
+            strength = gr.Slider(0, 2, value=1, step=0.05, label="Colour strength", elem_id="strength")
+        knobs = [model, size, strength]
+        with gr.Tab("Photo", elem_id="tab-photo"):
+            _photo_tab(run, knobs)
+        with gr.Tab("Hints", elem_id="tab-hints"):
+            _hints_tab(run, knobs, workspace)
+        with gr.Tab("Animation and video", elem_id="tab-video"):
+            _moving_tab(run, knobs)
+        with gr.Tab("Batch", elem_id="tab-batch"):
+            _batch_tab(run, knobs)
+        _api(run, knobs)
+    return page
+
+from gradio.events import Dependency
+
+class PhotoInput(gr.Image):
+    """gr.Image that hands the uploaded file over untouched (no mode conversion, no re-encoding),
+    and hands over files it cannot open too, so that our check names the problem in one line
+    instead of Gradio's preprocessing traceback."""
+
+    is_template = True          # Gradio's mark for a subclass drawn by its parent's front end
+
+    def preprocess(self, payload):
+        try:
+            return super().preprocess(payload)
+        except Exception:
+            return str(payload.path) if payload is not None and payload.path else None
+    from typing import Callable, Literal, Sequence, Any, TYPE_CHECKING
+    from gradio.blocks import Block
+    if TYPE_CHECKING:
+        from gradio.components import Timer
+        from gradio.components.base import Component
+
+
+def _user_errors(job):
+    """A user's mistake (UploadError) becomes gr.Error: a message in the page, no traceback."""
+    @functools.wraps(job)
+    def run(*args, **kw):
+        try:
+            return job(*args, **kw)
+        except UploadError as err:
+            raise gr.Error(str(err), print_exception=False) from None
+    return run
+
+
+class Jobs:
+    """The page's event handlers, with the models, output folder and limits they share."""
+
+    def __init__(self, models: Models, workspace: Workspace, limits: Limits):
+        self.models, self.workspace, self.limits = models, workspace, limits
+
+    def _colorizer(self, model, size, strength):
+        return self.models.colorizer(model, size=int(size), strength=float(strength))
+
+    @_user_errors
+    def photo(self, path, model, size, strength):
+        if not path:
+            return None, None
+        check_upload(path, self.limits)
+        result = colorize_photo(path, self._colorizer(model, size, strength), self.workspace)
+        return (str(gray_preview(path, self.workspace)), str(result)), str(result)
+
+    @_user_errors
+    def hints(self, path, reference, points, model, size, strength):
+        if not path:
+            return None, [], None, None
+        check_upload(path, self.limits)
+        if reference:
+            check_upload(reference, self.limits)
+        hints = as_points([(p["x"], p["y"], p["color"]) for p in points])
+        result = colorize_photo(path, self._colorizer(model, size, strength), self.workspace, hints=hints,
+                                reference=reference or None)
+        canvas = _draw_points(gray_preview(path, self.workspace), points, self.workspace)
+        table = [[i + 1, p["x"], p["y"], p["color"]] for i, p in enumerate(points)]
+        return str(canvas), table, str(result), str(result)
+
+    @_user_errors
+    def moving(self, path, stabilize, model, size, strength, progress=gr.Progress(track_tqdm=True)):
+        if not path:
+            raise UploadError("upload a GIF, WebP, APNG or video first")
+        kind = check_upload(path, self.limits)
+        colorizer = self._colorizer(model, size, strength)
+        if kind == "photo":
+            result = colorize_photo(path, colorizer, self.workspace)
+            return str(result), None, str(result)
+        result = colorize_moving(path, colorizer, self.workspace, stabilize=bool(stabilize), playable=True)
+        if kind == "animation":
+            return str(result), None, str(result)
+        return None, str(result), str(result)
+
+    @_user_errors
+    def batch(self, paths, model, size, strength, progress=gr.Progress()):
+        if not paths:
+            raise UploadError("upload some photos first")
+        colorizer = self._colorizer(model, size, strength)
+        done, failed = [], []
+        for path in progress.tqdm(paths, desc="colorizing"):
+            try:
+                done.append(colorize_any(path, colorizer, self.workspace, self.limits))
+            except UploadError as err:
+                failed.append(str(err))
+        if not done:
+            raise UploadError("no file could be colorized: " + "; ".join(failed))
+        lines = [f"{len(done)} of {len(paths)} files colorized."] + [f"- {m}" for m in failed]
+        return str(zip_outputs(done, self.workspace)), "\n".join(lines)
+
+    @_user_errors
+    def api(self, path, hints, reference, stabilize, model, size, strength):
+        if not path:
+            raise UploadError("no file given")
+        try:
+            points = as_points([(h["x"], h["y"], h["color"]) for h in json.loads(hints)] if hints else [])
+        except (ValueError, KeyError, TypeError) as err:
+            raise UploadError(f"hints: not a JSON list of {{x, y, color}} ({err})") from None
+        if reference:
+            check_upload(reference, self.limits)
+        return str(colorize_any(path, self._colorizer(model, size, strength), self.workspace, self.limits,
+                                hints=points, reference=reference or None, stabilize=bool(stabilize)))
+
+
+def _photo_tab(run: Jobs, knobs) -> None:
+    with gr.Row():
+        source = PhotoInput(label="Black-and-white photo", elem_id="photo-in", height=420)
+        slider = gr.ImageSlider(type="filepath", label="Before / after", elem_id="photo-out", height=420)
+    download = gr.File(label="Download (full resolution)", elem_id="photo-download")
+    for trigger in (source, *knobs):
+        trigger.change(run.photo, [source, *knobs], [slider, download], **UI)
+
+
+def _hints_tab(run: Jobs, knobs, workspace: Workspace) -> None:
+    points = gr.State([])
+    with gr.Row():
+        source = PhotoInput(label="Black-and-white photo", elem_id="hints-in", height=300)
+        reference = PhotoInput(label="Reference photo (optional): click it to take a colour",
+                             elem_id="hints-reference", height=300)
+    with gr.Row():
+        color = gr.ColorPicker(value=DEFAULT_HINT_COLOR, label="Colour of the next point", elem_id="hint-color")
+        number = gr.Number(value=1, precision=0, minimum=1, label="Point number", elem_id="hint-number")
+        remove = gr.Button("Remove point", elem_id="hint-remove")
+        clear = gr.Button("Clear points", elem_id="hint-clear")
+    with gr.Row():
+        canvas = gr.Image(type="filepath", label="Click to place a point", interactive=False,
+                          elem_id="hints-canvas", height=420)
+        result = gr.Image(type="filepath", label="Result", interactive=False, elem_id="hints-out", height=420)
+    table = gr.Dataframe(headers=["#", "x", "y", "colour"], value=[], interactive=False, label="Points",
+                         elem_id="hints-table")
+    download = gr.File(label="Download (full resolution)", elem_id="hints-download")
+    inputs, outputs = [source, reference, points, *knobs], [canvas, table, result, download]
+    source.change(lambda: [], None, points, **UI).then(run.hints, inputs, outputs, **UI)
+    canvas.select(_add_point, [source, points, color], points, **UI).then(run.hints, inputs, outputs, **UI)
+    remove.click(_remove_point, [points, number], points, **UI).then(run.hints, inputs, outputs, **UI)
+    clear.click(lambda: [], None, points, **UI).then(run.hints, inputs, outputs, **UI)
+    reference.change(run.hints, inputs, outputs, **UI)
+    reference.select(_eyedropper, [reference], color, **UI)
+
+
+def _add_point(path, points: list, color: str, evt: gr.SelectData) -> list:
+    """A click on the preview (long side at most PREVIEW_SIDE) -> a point in the photo's pixels."""
+    if not path or evt.index is None:
+        return points
+    width, height = open_image(path).size
+    scale = max(width, height) / min(PREVIEW_SIDE, max(width, height))
+    x = min(max(evt.index[0] * scale, 0), width - 1)
+    y = min(max(evt.index[1] * scale, 0), height - 1)
+    return [*points, {"x": round(x, 1), "y": round(y, 1), "color": _hex(color)}]
+
+
+def _remove_point(points: list, number) -> list:
+    index = int(number or 0) - 1
+    if not 0 <= index < len(points):
+        raise gr.Error(f"there is no point {number}; the list has {len(points)}", print_exception=False)
+    return points[:index] + points[index + 1:]
+
+
+def _eyedropper(path, evt: gr.SelectData) -> str:
+    """The reference photo's colour at the clicked pixel (its display and the file share coordinates)."""
+    img = open_image(path).convert("RGB")
+    x = min(max(int(evt.index[0]), 0), img.width - 1)
+    y = min(max(int(evt.index[1]), 0), img.height - 1)
+    return "#%02x%02x%02x" % img.getpixel((x, y))
+
+
+def _draw_points(gray: Path, points: list, workspace: Workspace) -> Path:
+    """The grey photo at preview size with each point drawn as a disc in its colour, numbered."""
+    img = Image.open(gray).convert("RGB")
+    scale = min(1.0, PREVIEW_SIDE / max(img.size))
+    if scale < 1:
+        img = img.resize((round(img.width * scale), round(img.height * scale)), Image.BILINEAR)
+    draw = ImageDraw.Draw(img)
+    r = max(4, round(max(img.size) / 80))
+    for i, p in enumerate(points):
+        x, y = p["x"] * scale, p["y"] * scale
+        draw.ellipse((x - r, y - r, x + r, y + r), fill=p["color"], outline="white", width=2)
+        draw.text((x + r + 2, y - r), str(i + 1), fill="white")
+    target = workspace.folder() / "points.png"
+    img.save(target)
+    return target
+
+
+def _moving_tab(run: Jobs, knobs) -> None:
+    with gr.Row():
+        source = gr.File(label="GIF, WebP, APNG or video", elem_id="video-in",
+                         file_types=[".gif", ".webp", ".png", ".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v"])
+        with gr.Column():
+            stabilize = gr.Checkbox(value=True, label="Temporal stabilizer (steady colour from frame to frame)",
+                                    elem_id="video-stabilize")
+            go = gr.Button("Colorize", variant="primary", elem_id="video-go")
+    with gr.Row():
+        animation = gr.Image(type="filepath", label="Animation", interactive=False, elem_id="video-gif")
+        video = gr.Video(label="Video", interactive=False, elem_id="video-out")
+    download = gr.File(label="Download", elem_id="video-download")
+    go.click(run.moving, [source, stabilize, *knobs], [animation, video, download], **UI)
+
+
+def _batch_tab(run: Jobs, knobs) -> None:
+    files = gr.File(file_count="multiple", label="Photos (and GIFs or videos)", elem_id="batch-in")
+    go = gr.Button("Colorize all", variant="primary", elem_id="batch-go")
+    report = gr.Markdown(elem_id="batch-report")
+    archive = gr.File(label="Download all (zip)", elem_id="batch-zip")
+    go.click(run.batch, [files, *knobs], [archive, report], **UI)
+
+
+def _api(run: Jobs, knobs) -> None:
+    """/colorize: file, hints (JSON list of {"x", "y", "color"}), reference photo -> file."""
+    with gr.Row(visible=False):
+        source = gr.File(label="file")
+        hints = gr.Textbox(label="hints")
+        reference = gr.File(label="reference")
+        stabilize = gr.Checkbox(value=True, label="stabilize")
+        out = gr.File(label="colorized")
+        go = gr.Button("api")
+    go.click(run.api, [source, hints, reference, stabilize, *knobs], out, api_name="colorize")
+
+
+def _hex(color: str) -> str:
+    """Gradio's picker may give '#rrggbb', 'rgb(r, g, b)' or 'rgba(...)'; -> '#rrggbb'."""
+    color = (color or DEFAULT_HINT_COLOR).strip()
+    if color.startswith("rgb"):
+        values = [float(v) for v in color[color.index("(") + 1:color.index(")")].split(",")[:3]]
+        return "#%02x%02x%02x" % tuple(round(v) for v in values)
+    return color if color.startswith("#") else "#" + color
