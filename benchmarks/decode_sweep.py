@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from chromatize.evaluate import GrayBaseline, evaluate, format_table, list_photos  # noqa: E402
+from chromatize.evaluation.photos import GrayBaseline, evaluate, format_table, list_photos  # noqa: E402
 from chromatize.inference import load  # noqa: E402
 
 MAX_DELTA_CF = 8.0

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from chromatize.color import normalize_ab, rgb_to_lab  # noqa: E402
-from chromatize.evaluate import EvalOptions, comparison_strip, evaluate, list_photos, random_hints  # noqa: E402
+from chromatize.evaluation.photos import EvalOptions, comparison_strip, evaluate, list_photos, random_hints  # noqa: E402
 from chromatize.hints import reference_vector  # noqa: E402
 from chromatize.images import open_image  # noqa: E402
 from chromatize.inference import load  # noqa: E402

@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from chromatize.evaluate import EvalOptions, evaluate, format_table, list_photos, make_colorizer  # noqa: E402
+from chromatize.evaluation.photos import EvalOptions, evaluate, format_table, list_photos, make_colorizer  # noqa: E402
 
 
 def main() -> None:

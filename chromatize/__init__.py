@@ -5,10 +5,10 @@
     color = colorizer.colorize(pil_image)         # same size, RGB (RGBA when the input has alpha)
     chromatize.colorize_media("clip.mp4")          # a video or animated GIF -> clip_color.mp4
 """
-from .batch import MediaOptions, colorize_media
+from .media.batch import MediaOptions, colorize_media
 from .inference import Colorizer, colorize_image, load
 from .models import list_models
-from .recipe import train_run as train
+from .training.recipe import train_run as train
 
 __all__ = ["Colorizer", "MediaOptions", "colorize_image", "colorize_media", "list_models", "load", "train"]
 __version__ = "0.1.0"

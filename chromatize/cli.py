@@ -10,10 +10,10 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .config import PRESETS, build_config
+from .training.config import PRESETS, build_config
 from .images import DEFAULT_MAX_MEGAPIXELS, ImageError
 from .inference import DEFAULT_SIZE
-from .stabilize import TEMPORAL_MODES
+from .media.stabilize import TEMPORAL_MODES
 
 log = logging.getLogger("chromatize")
 MAX_SIZE = 4096             # the largest --size a model may see
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     finally:
         signal.signal(signal.SIGTERM, previous)
-        from .distributed import teardown
+        from .training.distributed import teardown
 
         teardown()
 
@@ -168,14 +168,14 @@ _TRAIN_FLAGS = ("model", "size", "epochs", "steps_per_epoch", "batch_size", "lr"
 
 
 def _run_train(args) -> int:
-    from .recipe import train_run
+    from .training.recipe import train_run
 
     overrides = {k: getattr(args, k) for k in _TRAIN_FLAGS if getattr(args, k) is not None}
     if args.model_option:
         overrides["model_kwargs"] = dict(_parse_option(o) for o in args.model_option)
     elif args.model and not args.resume and args.model != PRESETS[args.preset].get("model"):
         overrides["model_kwargs"] = {}                 # the preset's options belong to the preset's model
-    from .distributed import setup
+    from .training.distributed import setup
 
     run_dir = Path(args.out)
     dist = setup(args.device or "auto")
@@ -251,8 +251,8 @@ def _add_colorize(sub) -> None:
 
 
 def _run_colorize(args) -> int:
-    from .batch import MediaOptions, plan_jobs, run_jobs
-    from .distributed import device_for, setup
+    from .media.batch import MediaOptions, plan_jobs, run_jobs
+    from .training.distributed import device_for, setup
     from .images import set_max_megapixels
     from .inference import load
 
@@ -320,7 +320,7 @@ def _add_alpha(sub) -> None:
 def _run_alpha(args) -> int:
     from .images import open_image, save_atomic
     from .inference import Colorizer
-    from .recipe import alpha_run
+    from .training.recipe import alpha_run
 
     model, side = alpha_run(args.image, args.out, steps=args.steps, lr=args.lr, seed=args.seed,
                             progress=not args.quiet)
@@ -396,7 +396,7 @@ def _add_evaluate(sub) -> None:
 
 
 def _run_evaluate(args) -> int:
-    from .evaluate import (EvalOptions, evaluate, format_table, list_photos, make_colorizer, model_label, worst_photos,
+    from .evaluation.photos import (EvalOptions, evaluate, format_table, list_photos, make_colorizer, model_label, worst_photos,
                            write_report)
 
     paths = list_photos(args.data, root=args.root)
@@ -435,7 +435,7 @@ def _add_evaluate_video(sub) -> None:
 
 
 def _run_evaluate_video(args) -> int:
-    from .evaluate_video import evaluate_clip, format_clip_table
+    from .evaluation.clips import evaluate_clip, format_clip_table
     from .inference import load
 
     colorizer = load(args.model, size=args.size, device=args.device)

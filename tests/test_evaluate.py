@@ -4,7 +4,7 @@ import numpy as np
 from PIL import Image
 
 from chromatize.cli import main
-from chromatize.evaluate import GrayBaseline
+from chromatize.evaluation.photos import GrayBaseline
 
 from conftest import scene
 
@@ -51,7 +51,7 @@ def test_models_are_scored_with_the_photos_exact_lightness(tmp_path):
     import torch
 
     from chromatize.color import rgb_to_lab
-    from chromatize.evaluate import evaluate
+    from chromatize.evaluation.photos import evaluate
 
     path = tmp_path / "vivid.png"
     scene(3).save(path)
@@ -63,7 +63,7 @@ def test_models_are_scored_with_the_photos_exact_lightness(tmp_path):
 
 
 def test_bootstrap_interval_covers_the_mean_and_narrows_with_more_photos():
-    from chromatize.evaluate import bootstrap_interval
+    from chromatize.evaluation.photos import bootstrap_interval
 
     rng = np.random.default_rng(0)
     small, large = rng.normal(20, 3, 10), rng.normal(20, 3, 400)
@@ -94,7 +94,7 @@ def test_evaluate_with_hints_reference_and_old_photos(photo_dir, tmp_path, capsy
 
 
 def test_random_hints_are_seeded_patch_means_of_the_truth():
-    from chromatize.evaluate import hints_kept, random_hints
+    from chromatize.evaluation.photos import hints_kept, random_hints
 
     truth = np.zeros((50, 80, 3), np.uint8)
     truth[:, 40:] = (200, 30, 30)

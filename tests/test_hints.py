@@ -174,8 +174,8 @@ def test_degradations_are_seeded_bounded_and_change_the_input():
 
 
 def test_training_with_hints_and_old_photo_damage_runs(photo_dir, tmp_path):
-    from chromatize.config import build_config
-    from chromatize.recipe import train_run
+    from chromatize.training.config import build_config
+    from chromatize.training.recipe import train_run
 
     cfg = build_config(preset="default", overrides=dict(model_kwargs={"width": 8, "hints": True}, size=32,
                                                         epochs=2, steps_per_epoch=2, batch_size=4, degrade=0.5))

@@ -1,7 +1,7 @@
 import torch
 
 from chromatize.color import AB_SCALE, ab_bin_centers
-from chromatize.losses import BinClassLoss, RegressionLoss
+from chromatize.training.losses import BinClassLoss, RegressionLoss
 
 
 def bin_loss() -> BinClassLoss:

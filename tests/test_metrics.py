@@ -3,7 +3,7 @@ import pytest
 from skimage import color as skcolor
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
-from chromatize import metrics
+from chromatize.evaluation import metrics
 
 
 def pair(seed=0, shape=(40, 50, 3)):

@@ -22,7 +22,7 @@ from PIL import Image, ImageSequence
 from chromatize.cli import build_parser, main
 from chromatize.fileio import TMP_PREFIX, atomic_write
 from chromatize.images import ImageError, open_image
-from chromatize.video import FrameTimes
+from chromatize.media.video import FrameTimes
 
 from conftest import scene
 
@@ -342,7 +342,7 @@ def test_temporary_names_are_short_and_stale_ones_from_dead_runs_are_swept(tmp_p
                                b"II*\x00", b"BM", b""]),
        body=st.binary(max_size=300))
 def test_decoders_fuzz_only_raise_image_errors(tmp_path_factory, prefix, body):
-    from chromatize.animation import is_animation, read_animation
+    from chromatize.media.animation import is_animation, read_animation
 
     folder = tmp_path_factory.mktemp("fuzz")
     for suffix in (".png", ".gif"):
@@ -436,7 +436,7 @@ def test_nothing_done_is_not_success_and_bare_command_shows_help(tmp_path, capsy
 
 def test_documented_defaults_match_the_code():
     """Help texts and README quote the parser's and the presets' defaults."""
-    from chromatize.config import PRESETS
+    from chromatize.training.config import PRESETS
     from chromatize.inference import DEFAULT_SIZE
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
@@ -457,7 +457,7 @@ def test_an_encoder_error_ends_the_run_with_one_line_and_no_temp_file(tmp_path, 
                                                                       monkeypatch, where):
     """The writer thread failing (here at the flush after the last frame, where the old code
     hung forever) ends the run cleanly."""
-    import chromatize.video as video
+    import chromatize.media.video as video
 
     def fail(self, *args):
         raise av.error.ArgumentError(22, "Invalid argument")

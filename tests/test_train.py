@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from chromatize.cli import main
-from chromatize.config import TrainConfig, build_config
-from chromatize.recipe import NotEnoughImages, train_run
+from chromatize.training.config import TrainConfig, build_config
+from chromatize.training.recipe import NotEnoughImages, train_run
 
 TINY = dict(size=32, batch_size=4, steps_per_epoch=6, sample_every=1, lr=3e-3)
 
@@ -135,7 +135,7 @@ def _die_at_update(monkeypatch, when: int, action) -> None:
     """Run `action` at the `when`-th EMA update (inside step `when`, before it is counted)."""
     import importlib
 
-    train = importlib.import_module("chromatize.train")     # the module (the package exports a function of that name)
+    train = importlib.import_module("chromatize.training.loop")     
     real, calls = train.Ema.update, {"n": 0}
 
     def update(self, model):

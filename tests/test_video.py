@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from chromatize.animation import read_animation
+from chromatize.media.animation import read_animation
 from chromatize.cli import main
 from chromatize.color import rgb8_to_l
-from chromatize.frames import FrameColorizer
+from chromatize.media.frames import FrameColorizer
 from chromatize.inference import load
-from chromatize.metrics import CdcAccumulator, WarpErrorAccumulator
-from chromatize.stabilize import FlowStabilizer
+from chromatize.evaluation.metrics import CdcAccumulator, WarpErrorAccumulator
+from chromatize.media.stabilize import FlowStabilizer
 
 
 def moving_frames(n: int = 12, *, size: tuple[int, int] = (64, 48), step: int = 2, seed: int = 0) -> list[np.ndarray]:
@@ -204,7 +204,7 @@ class NoisyColorizer:
 def flicker(temporal: str, frames: list[np.ndarray]) -> tuple[float, float]:
     colorizer = FrameColorizer(NoisyColorizer(), temporal=temporal)
     cdc, warp = CdcAccumulator(), WarpErrorAccumulator()
-    from chromatize.evaluate_video import _lab
+    from chromatize.evaluation.clips import _lab
 
     for rgb in colorizer.colorize(frames):
         lab = _lab(rgb)

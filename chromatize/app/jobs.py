@@ -15,13 +15,13 @@ from pathlib import Path
 
 from PIL import Image
 
-from ..animation import is_animation
-from ..batch import SUFFIX, MediaOptions, colorize_media
+from ..media.animation import is_animation
+from ..media.batch import SUFFIX, MediaOptions, colorize_media
 from ..fileio import atomic_write
 from ..images import ImageError, check_pixels, open_image, save_atomic
 from ..inference import Colorizer, DEFAULT_SIZE, default_model_path
 from ..models import load_model
-from ..video import is_video
+from ..media.video import is_video
 
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
 MOVING_SUFFIXES = {".gif", ".webp", ".png", ".apng", ".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v"}
@@ -86,7 +86,7 @@ def _image_frames(path: Path, limits: Limits) -> int:
 
 
 def _video_frames(path: Path) -> int:
-    from ..video import _av
+    from ..media.video import _av
 
     av = _av()
     try:

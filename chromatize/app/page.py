@@ -28,6 +28,8 @@ from .jobs import (Limits, Models, UploadError, Workspace, check_upload, coloriz
 PREVIEW_SIDE = 1024                     # the clickable hint preview's long side, in pixels
 DEFAULT_HINT_COLOR = "#c0392b"
 UI = {"api_visibility": "undocumented"}     # the page's own events; /colorize is the documented API
+RAW = {**UI, "preprocess": False}           # uploads reach us untouched, so a file that is no image gets
+                                            # our one-line message, not Gradio's preprocessing traceback
 
 
 def build_page(models: Models, workspace: Workspace, limits: Limits, *, card: str = "") -> gr.Blocks:
@@ -53,20 +55,6 @@ def build_page(models: Models, workspace: Workspace, limits: Limits, *, card: st
     return page
 
 
-class PhotoInput(gr.Image):
-    """gr.Image that hands the uploaded file over untouched (no mode conversion, no re-encoding),
-    and hands over files it cannot open too, so that our check names the problem in one line
-    instead of Gradio's preprocessing traceback."""
-
-    is_template = True          # Gradio's mark for a subclass drawn by its parent's front end
-
-    def preprocess(self, payload):
-        try:
-            return super().preprocess(payload)
-        except Exception:
-            return str(payload.path) if payload is not None and payload.path else None
-
-
 def _user_errors(job):
     """A user's mistake (UploadError) becomes gr.Error: a message in the page, no traceback."""
     @functools.wraps(job)
@@ -89,6 +77,7 @@ class Jobs:
 
     @_user_errors
     def photo(self, path, model, size, strength):
+        path = _path(path)
         if not path:
             return None, None
         check_upload(path, self.limits)
@@ -97,6 +86,7 @@ class Jobs:
 
     @_user_errors
     def hints(self, path, reference, points, model, size, strength):
+        path, reference = _path(path), _path(reference)
         if not path:
             return None, [], None, None
         check_upload(path, self.limits)
@@ -155,18 +145,18 @@ class Jobs:
 
 def _photo_tab(run: Jobs, knobs) -> None:
     with gr.Row():
-        source = PhotoInput(type="filepath", image_mode=None, label="Black-and-white photo", elem_id="photo-in", height=420)
+        source = gr.Image(type="filepath", image_mode=None, label="Black-and-white photo", elem_id="photo-in", height=420)
         slider = gr.ImageSlider(type="filepath", label="Before / after", elem_id="photo-out", height=420)
     download = gr.File(label="Download (full resolution)", elem_id="photo-download")
     for trigger in (source, *knobs):
-        trigger.change(run.photo, [source, *knobs], [slider, download], **UI)
+        trigger.change(run.photo, [source, *knobs], [slider, download], **RAW)
 
 
 def _hints_tab(run: Jobs, knobs, workspace: Workspace) -> None:
     points = gr.State([])
     with gr.Row():
-        source = PhotoInput(type="filepath", image_mode=None, label="Black-and-white photo", elem_id="hints-in", height=300)
-        reference = PhotoInput(type="filepath", image_mode=None, label="Reference photo (optional): click it to take a colour",
+        source = gr.Image(type="filepath", image_mode=None, label="Black-and-white photo", elem_id="hints-in", height=300)
+        reference = gr.Image(type="filepath", image_mode=None, label="Reference photo (optional): click it to take a colour",
                              elem_id="hints-reference", height=300)
     with gr.Row():
         color = gr.ColorPicker(value=DEFAULT_HINT_COLOR, label="Colour of the next point", elem_id="hint-color")
@@ -181,16 +171,17 @@ def _hints_tab(run: Jobs, knobs, workspace: Workspace) -> None:
                          elem_id="hints-table")
     download = gr.File(label="Download (full resolution)", elem_id="hints-download")
     inputs, outputs = [source, reference, points, *knobs], [canvas, table, result, download]
-    source.change(lambda: [], None, points, **UI).then(run.hints, inputs, outputs, **UI)
-    canvas.select(_add_point, [source, points, color], points, **UI).then(run.hints, inputs, outputs, **UI)
-    remove.click(_remove_point, [points, number], points, **UI).then(run.hints, inputs, outputs, **UI)
-    clear.click(lambda: [], None, points, **UI).then(run.hints, inputs, outputs, **UI)
-    reference.change(run.hints, inputs, outputs, **UI)
-    reference.select(_eyedropper, [reference], color, **UI)
+    source.change(lambda: [], None, points, **UI).then(run.hints, inputs, outputs, **RAW)
+    canvas.select(_add_point, [source, points, color], points, **RAW).then(run.hints, inputs, outputs, **RAW)
+    remove.click(_remove_point, [points, number], points, **UI).then(run.hints, inputs, outputs, **RAW)
+    clear.click(lambda: [], None, points, **UI).then(run.hints, inputs, outputs, **RAW)
+    reference.change(run.hints, inputs, outputs, **RAW)
+    reference.select(_eyedropper, [reference], color, **RAW)
 
 
 def _add_point(path, points: list, color: str, evt: gr.SelectData) -> list:
     """A click on the preview (long side at most PREVIEW_SIDE) -> a point in the photo's pixels."""
+    path = _path(path)
     if not path or evt.index is None:
         return points
     width, height = open_image(path).size
@@ -209,7 +200,7 @@ def _remove_point(points: list, number) -> list:
 
 def _eyedropper(path, evt: gr.SelectData) -> str:
     """The reference photo's colour at the clicked pixel (its display and the file share coordinates)."""
-    img = open_image(path).convert("RGB")
+    img = open_image(_path(path)).convert("RGB")
     x = min(max(int(evt.index[0]), 0), img.width - 1)
     y = min(max(int(evt.index[1]), 0), img.height - 1)
     return "#%02x%02x%02x" % img.getpixel((x, y))
@@ -265,6 +256,13 @@ def _api(run: Jobs, knobs) -> None:
         out = gr.File(label="colorized")
         go = gr.Button("api")
     go.click(run.api, [source, hints, reference, stabilize, *knobs], out, api_name="colorize")
+
+
+def _path(value) -> str | None:
+    """An image input's value: a path, or (preprocess=False) Gradio's file payload."""
+    if isinstance(value, dict):
+        return value.get("path")
+    return value or None
 
 
 def _hex(color: str) -> str:

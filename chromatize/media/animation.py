@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image, ImageSequence
 
 from .frames import FrameColorizer
-from .images import ImageError, check_pixels, save_atomic
+from ..images import ImageError, check_pixels, save_atomic
 
 ANIMATION_SUFFIXES = {".gif", ".webp", ".png"}
 ANIMATION_FORMATS = ("gif", "webp", "png", "mp4")

@@ -12,8 +12,8 @@ from typing import Iterable, Iterator
 import numpy as np
 import torch
 
-from .color import gray8_to_l, merge_l_ab, rgb8_to_l
-from .inference import Colorizer
+from ..color import gray8_to_l, merge_l_ab, rgb8_to_l
+from ..inference import Colorizer
 from .stabilize import make_stabilizer
 
 

@@ -23,9 +23,9 @@ from typing import Iterator
 import numpy as np
 from tqdm import tqdm
 
-from .fileio import atomic_write
+from ..fileio import atomic_write
 from .frames import FrameColorizer
-from .images import ImageError
+from ..images import ImageError
 
 log = logging.getLogger(__name__)
 VIDEO_SUFFIXES = {".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi"}

@@ -12,18 +12,18 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from .color import denormalize_l, normalize_ab, normalize_l
+from ..color import denormalize_l, normalize_ab, normalize_l
 from .config import TrainConfig
 from .data import CACHE_MARGIN, Batcher, LabCache, gather_images, single_image_lab, split_paths
 from .distributed import device_for, setup
-from .grids import comparison_grid
-from .fileio import atomic_write
-from .images import save_atomic
-from .inference import default_model_path
+from ..grids import comparison_grid
+from ..fileio import atomic_write
+from ..images import save_atomic
+from ..inference import default_model_path
 from .losses import BinClassLoss, build_loss
-from .models import create_model, init_from, load_model, save_model
-from .runtime import prepare, resolve_device
-from .train import RunState, fit
+from ..models import create_model, init_from, load_model, save_model
+from ..runtime import prepare, resolve_device
+from .loop import RunState, fit
 
 log = logging.getLogger(__name__)
 SAMPLE_IMAGES = 4
@@ -35,7 +35,7 @@ class NotEnoughImages(ValueError):
 
 def train_run(data_dir: str | Path, run_dir: str | Path, cfg: TrainConfig, *, resume: bool = False,
               progress: bool = True) -> RunState:
-    """Train cfg.model on the photos in data_dir; writes the run folder (see train.py) and
+    """Train cfg.model on the photos in data_dir; writes the run folder (see loop.py) and
     model.safetensors + model.json exported from the best epoch."""
     run_dir = Path(run_dir)
     if cfg.size % 16:

@@ -12,10 +12,10 @@ import torch
 from PIL import Image
 from tqdm import tqdm
 
-from .color import normalize_ab, normalize_l, rgb_to_lab
-from .degrade import degrade_l
-from .hints import reference_vector, simulate_points
-from .images import ImageError, find_images, open_image, to_rgb_array
+from ..color import normalize_ab, normalize_l, rgb_to_lab
+from ..degrade import degrade_l
+from ..hints import reference_vector, simulate_points
+from ..images import ImageError, find_images, open_image, to_rgb_array
 
 log = logging.getLogger(__name__)
 CACHE_MARGIN = 1.15      # cached squares are this much larger than the crop, room for zoom and crops

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .color import AB_SCALE
+from ..color import AB_SCALE
 
 TEMPORAL_MODES = ("off", "flow")
 HIST_BINS = 32

@@ -33,8 +33,8 @@ from torch.nn.parallel import DistributedDataParallel
 
 from .config import TrainConfig
 from .distributed import Dist
-from .fileio import atomic_write
-from .runtime import autocast, prepare
+from ..fileio import atomic_write
+from ..runtime import autocast, prepare
 
 log = logging.getLogger(__name__)
 HISTORY_FIELDS = ["epoch", "step", "train_loss", "val_loss", "seconds", "images_per_s"]

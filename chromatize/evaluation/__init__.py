@@ -1,0 +1,3 @@
+"""Evaluation: metrics.py (PSNR, colourfulness, ...), photos.py (`chromatize evaluate`: a model
+against grey on a photo folder), clips.py (`chromatize evaluate-video`: flicker and colour on
+clips). Imports inference and media."""
