@@ -391,13 +391,15 @@ def _add_evaluate(sub) -> None:
                    help="feed old-photo damaged inputs (seeded) and score the colour alone")
     p.add_argument("--temperature", type=float, help="override a classifier's annealed-mean temperature")
     p.add_argument("--chroma-gain", type=float, help="override how much unsure colour is held back")
+    p.add_argument("--no-propagate", dest="propagate", action="store_false",
+                   help="leave point hints to the network alone (no geodesic spreading of its residual)")
     p.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"])
     p.set_defaults(run=_run_evaluate)
 
 
 def _run_evaluate(args) -> int:
-    from .evaluation.photos import (EvalOptions, evaluate, format_table, list_photos, make_colorizer, model_label, worst_photos,
-                           write_report)
+    from .evaluation.photos import (EvalOptions, evaluate, format_table, list_photos, make_colorizer,
+                                    model_label, worst_photos, write_report)
 
     paths = list_photos(args.data, root=args.root)
     if args.hints < 0:
@@ -410,7 +412,7 @@ def _run_evaluate(args) -> int:
         if label in summaries:                  # e.g. the shipped 'default' and a run folder named default
             label = str(model).strip("/").replace("/", "_")      # a folder name, never a path
         colorizer = make_colorizer(model, size=args.size, device=args.device, temperature=args.temperature,
-                                   chroma_gain=args.chroma_gain)
+                                   chroma_gain=args.chroma_gain, propagate=args.propagate)
         rows, summary, samples = evaluate(colorizer, paths, options=options, progress=not args.quiet)
         summaries[label] = summary
         if args.out:

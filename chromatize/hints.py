@@ -15,6 +15,7 @@ Users give points in their image's own pixels and colours as (r, g, b) or "#rrgg
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -151,3 +152,64 @@ def point_maps(points: list[Point], full: tuple[int, int], small: tuple[int, int
         maps[0, :2, rows, cols] = p.ab_norm()[:, None, None]
         maps[0, 2, rows, cols] = 1
     return maps
+
+
+PROPAGATE_STRIDE = 4         # propagation runs on cells of this many model pixels square
+PROPAGATE_REACH = 0.25       # how far a point's correction carries: share of the long side (geodesic)
+PROPAGATE_EDGE = 0.5         # geodesic cost of a lightness step of 1 L unit, in cells
+
+
+def propagate(ab: torch.Tensor, l: torch.Tensor, points: torch.Tensor, *, reach: float = PROPAGATE_REACH,
+              edge: float = PROPAGATE_EDGE) -> torch.Tensor:
+    """Carry what the network did not follow of each point out to the point's region.
+
+    ab (B, 2, H, W) predicted ab_norm; l (B, 1, H, W) L in [0, 100]; points (B, 3, H, W) hint maps.
+    On cells of PROPAGATE_STRIDE pixels, each hinted cell's residual (hint - prediction) spreads by
+    geodesic distance over the L image (a step costs its length plus `edge` per unit of L crossed,
+    so it stops at edges), weighted exp(-(d / reach)^2) with `reach` a share of the long side; the
+    blended correction is upsampled and added. Levin et al. 2004 spread colour by the same idea,
+    here only the network's residual is spread. Returns (B, 2, H, W) ab_norm in [-1, 1].
+    """
+    s = PROPAGATE_STRIDE
+    if points[:, 2].sum() == 0 or min(ab.shape[-2:]) < s:
+        return ab
+    l_cells = F.avg_pool2d(l.float(), s)                                      # (B, 1, h, w)
+    ab_cells = F.avg_pool2d(ab.float(), s)
+    pooled = F.avg_pool2d(points.float(), s)
+    share = pooled[:, 2:]
+    hint_ab = pooled[:, :2] / share.clamp_min(1e-6)
+    out = []
+    for i in range(ab.shape[0]):
+        seeds = torch.nonzero(share[i, 0] > 0)                                # (N, 2) cells
+        if len(seeds) == 0:
+            out.append(torch.zeros_like(ab_cells[i]))
+            continue
+        dist = _geodesic(l_cells[i, 0], seeds, edge)                          # (N, h, w)
+        cells = max(l_cells.shape[-2:]) * reach
+        weight = torch.exp(-(dist / cells) ** 2)                              # (N, h, w)
+        residual = (hint_ab[i][:, seeds[:, 0], seeds[:, 1]] - ab_cells[i][:, seeds[:, 0], seeds[:, 1]])  # (2, N)
+        total = weight.sum(0)
+        out.append(torch.einsum("cn,nhw->chw", residual, weight) / total.clamp_min(1.0))
+    correction = F.interpolate(torch.stack(out), size=ab.shape[-2:], mode="bilinear", align_corners=False)
+    return (ab.float() + correction).clamp(-1, 1).to(ab.dtype)
+
+
+def _geodesic(l: torch.Tensor, seeds: torch.Tensor, edge: float, max_sweeps: int = 400) -> torch.Tensor:
+    """(h, w) L, (N, 2) seed cells -> (N, h, w) geodesic distances (8-neighbour relaxation until
+    nothing changes)."""
+    n, (h, w) = len(seeds), l.shape
+    dist = torch.full((n, h, w), float("inf"))
+    dist[torch.arange(n), seeds[:, 0], seeds[:, 1]] = 0
+    padded_l = F.pad(l[None, None], (1, 1, 1, 1), mode="replicate")[0, 0]
+    steps = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx]
+    costs = [math.hypot(dy, dx) + edge * (padded_l[1 + dy:1 + dy + h, 1 + dx:1 + dx + w] - l).abs()
+             for dy, dx in steps]                                             # cost of stepping from there to here
+    for _ in range(max_sweeps):
+        padded = F.pad(dist[None], (1, 1, 1, 1), value=float("inf"))[0]
+        best = dist
+        for (dy, dx), cost in zip(steps, costs):
+            best = torch.minimum(best, padded[:, 1 + dy:1 + dy + h, 1 + dx:1 + dx + w] + cost)
+        if torch.equal(best, dist):
+            break
+        dist = best
+    return dist

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from .color import merge_l_ab, normalize_ab, normalize_l, rgb_to_lab
-from .hints import as_points, check_inside, point_maps, reference_vector
+from .hints import as_points, check_inside, point_maps, propagate, reference_vector
 from .images import Lightness, open_image, to_lightness, to_rgb_array
 from .models import load_model
 from .runtime import autocast, prepare, resolve_device
@@ -24,10 +24,12 @@ def default_model_path() -> Path:
 
 
 def load(model: str | Path = "default", *, size: int = DEFAULT_SIZE, device: str = "auto",
-         batch_size: int = 8, temperature: float | None = None, chroma_gain: float | None = None) -> "Colorizer":
+         batch_size: int = 8, temperature: float | None = None, chroma_gain: float | None = None,
+         propagate: bool = True) -> "Colorizer":
     """A ready Colorizer: 'default' (the shipped model), a .safetensors file, a .pt checkpoint
     or a training run folder. temperature and chroma_gain override a classifier's decode knobs
-    (annealed-mean temperature; how much unsure colour is held back, see models/unet.py)."""
+    (annealed-mean temperature; how much unsure colour is held back, see models/unet.py);
+    propagate: spread what the network did not follow of point hints over their regions (hints.propagate)."""
     path = default_model_path() if str(model) == "default" else Path(model)
     net = load_model(path)
     for knob, value in (("temperature", temperature), ("chroma_gain", chroma_gain)):
@@ -35,7 +37,7 @@ def load(model: str | Path = "default", *, size: int = DEFAULT_SIZE, device: str
             if not hasattr(net, f"set_{knob}"):
                 raise ValueError(f"{path}: {knob} applies to bin-classifier models only")
             getattr(net, f"set_{knob}")(value)
-    return Colorizer(net, size=size, device=device, batch_size=batch_size)
+    return Colorizer(net, size=size, device=device, batch_size=batch_size, propagate=propagate)
 
 
 def colorize_image(image: Image.Image | np.ndarray, model: str | Path = "default", **options) -> Image.Image:
@@ -48,7 +50,7 @@ class Colorizer:
     (grey -> RGB, grey+alpha / RGBA / transparent palette -> RGBA, anything else -> RGB)."""
 
     def __init__(self, model: torch.nn.Module, *, size: int = DEFAULT_SIZE, device: str = "auto",
-                 batch_size: int = 8, strength: float = 1.0):
+                 batch_size: int = 8, strength: float = 1.0, propagate: bool = True):
         if size < model.multiple:
             raise ValueError(f"size must be at least {model.multiple}, got {size}")
         if not 0 <= strength <= 4:
@@ -57,6 +59,7 @@ class Colorizer:
         self.model = model.eval().to(self.device, memory_format=torch.channels_last)
         self.size, self.batch_size = size, batch_size
         self.strength = strength        # the predicted ab are scaled by this: 0 = grey, 1 = as predicted
+        self.propagate = propagate      # spread point hints' residuals over their regions (hints.propagate)
 
     @property
     def takes_hints(self) -> bool:
@@ -150,7 +153,10 @@ class Colorizer:
             if reference is not None:
                 hints["reference"] = reference.expand(batch.shape[0], -1).to(self.device)
             with autocast(self.device):
-                ab.append(self.model.predict_ab(normalize_l(batch), **hints).float().cpu())
+                ab_chunk = self.model.predict_ab(normalize_l(batch), **hints).float().cpu()
+            if self.propagate and points is not None:
+                ab_chunk = propagate(ab_chunk, small[chunk], points[chunk])
+            ab.append(ab_chunk)
         if self.strength != 1:
             ab = [(a * self.strength).clamp(-1, 1) for a in ab]
         return small, torch.cat(ab)
