@@ -265,15 +265,14 @@ def _run_colorize(args) -> int:
     hints = _read_hints(args)
     if hints:
         colorizer.require_hints("colour hints")
-    if args.reference:
-        colorizer.reference_hint(args.reference)        # an unreadable reference fails here, once
+    palette = colorizer.reference_hint(args.reference) if args.reference else None   # read once; fails here
     jobs, problems = plan_jobs(args.inputs, args.out_dir, fmt=args.format)
     for _, message in problems:
         print(f"chromatize: error: {message}", file=sys.stderr)
     if not jobs and not problems:
         raise ValueError(f"no images, animations or videos found in {', '.join(args.inputs)}")
     media = MediaOptions(temporal=args.temporal, start=args.start, end=args.end, crf=args.crf, dither=args.dither,
-                         hints=hints, reference=args.reference)
+                         hints=hints, reference=palette)
     report = run_jobs(colorizer, dist.shard(jobs), progress=not args.quiet and dist.is_main, media=media,
                       skip_existing=args.skip_existing)
     done, failed, skipped = dist.sum(len(report.done), len(report.failed), len(report.skipped))

@@ -91,10 +91,13 @@ class Colorizer:
         return point_maps(points, (height, width), self.model_shape(height, width))
 
     def reference_hint(self, reference) -> torch.Tensor | None:
-        """A reference photo (PIL image, array or path) -> (1, Q + 2) palette vector (None for none)."""
+        """A reference photo (PIL image, array or path) -> (1, Q + 2) palette vector (None for none);
+        a palette vector already made is passed through."""
         if reference is None:
             return None
         self.require_hints("a reference photo")
+        if isinstance(reference, torch.Tensor):
+            return reference
         if isinstance(reference, (str, Path)):
             img = open_image(reference)
         else:

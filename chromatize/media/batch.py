@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import logging
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import torch
 from tqdm import tqdm
 
 from .animation import colorize_animation, is_animation
@@ -39,7 +40,7 @@ class MediaOptions:
     crf: int = 18                       # H.264/VP9 quality: lower = better, bigger
     dither: bool = True                 # Floyd-Steinberg dithering in GIF output
     hints: list = field(default_factory=list)   # point hints (hints.Point) on the first frame
-    reference: str | Path | None = None          # a reference photo for every frame
+    reference: str | Path | torch.Tensor | None = None   # a reference photo (or its palette) for every frame
 
 
 @dataclass
@@ -131,6 +132,8 @@ def run_jobs(colorizer: Colorizer, jobs: list[Job], *, progress: bool = True,
     exists are left alone (a re-run after an interruption)."""
     report = BatchReport()
     media = media or MediaOptions()
+    if media.reference is not None and not isinstance(media.reference, torch.Tensor):
+        media = replace(media, reference=colorizer.reference_hint(media.reference))    # read it once
     if skip_existing:
         report.skipped = [job.target for job in jobs if job.target.exists()]
         jobs = [job for job in jobs if not job.target.exists()]
