@@ -95,3 +95,23 @@ def test_unet_temperature_is_saved_and_sharpens_the_decode(tmp_path):
     assert load_model(save_model(model, tmp_path / "u.safetensors")).temperature == 0.05
     with pytest.raises(ValueError, match="positive"):
         model.set_temperature(0)
+
+
+def test_init_from_copies_shared_weights_and_decode_knobs(tmp_path):
+    from chromatize.models import init_from
+    from chromatize.models._io import ModelFileError
+
+    torch.manual_seed(0)
+    source = create_model("unet", width=8, hints=True, temperature=0.5, chroma_gain=0.7)
+    path = save_model(source, tmp_path / "source.safetensors")
+    target = create_model("unet", width=8, hints=True, hint_pyramid=True)
+    fresh = init_from(target, path)
+    assert fresh and all(name.startswith("hint_in.") for name in fresh)
+    assert torch.equal(target.state_dict()["stem.0.0.weight"], source.state_dict()["stem.0.0.weight"])
+    assert (target.temperature, target.chroma_gain) == (0.5, 0.7)
+    x, points = torch.rand(1, 1, 32, 32) * 2 - 1, torch.zeros(1, 3, 32, 32)
+    points[0, :, 10:13, 10:13] = torch.tensor([0.3, -0.2, 1.0])[:, None, None]
+    source.eval(), target.eval()
+    assert torch.allclose(source(x, points), target(x, points), atol=1e-5)      # the pyramid starts at zero
+    with pytest.raises(ModelFileError, match="source.safetensors: .* has shape"):
+        init_from(create_model("unet", width=16, hints=True), path)

@@ -59,11 +59,14 @@ def load_model(path: str | Path) -> nn.Module:
     return model.eval()
 
 
-def init_from(model: nn.Module, path: str | Path) -> list[str]:
+DECODE_KNOBS = ("temperature", "chroma_gain")
+
+
+def init_from(model: nn.Module, path: str | Path, *, keep: tuple[str, ...] = ()) -> list[str]:
     """Copy into `model` every tensor of the model at `path` (a model file, checkpoint or run
-    folder) with the same name and shape; returns the names of `model`'s tensors left as they were
-    (layers the source lacks). A source that shares nothing, or a tensor whose shape differs, is an
-    error naming the file."""
+    folder) with the same name and shape, and its decode knobs (DECODE_KNOBS, those not in `keep`);
+    returns the names of `model`'s tensors left as they were (layers the source lacks). A source
+    that shares nothing, or a tensor whose shape differs, is an error naming the file."""
     path = Path(path)
     source = load_model(path)
     theirs, ours = source.state_dict(), model.state_dict()
@@ -75,6 +78,9 @@ def init_from(model: nn.Module, path: str | Path) -> list[str]:
     if not shared:
         raise ModelFileError(f"{path}: shares no weights with a {model.config['name']} model of these options")
     model.load_state_dict(shared, strict=False)
+    for knob in DECODE_KNOBS:
+        if knob in source.config and knob not in keep and hasattr(model, f"set_{knob}"):
+            getattr(model, f"set_{knob}")(source.config[knob])
     return sorted(set(ours) - set(shared))
 
 

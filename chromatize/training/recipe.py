@@ -53,7 +53,7 @@ def train_run(data_dir: str | Path, run_dir: str | Path, cfg: TrainConfig, *, re
             "".join(f"{p}\n" for p in val_cache.paths)))
     model = create_model(cfg.model, **cfg.model_kwargs)                 # the same start on every rank
     if cfg.init and not resume:
-        fresh = init_from(model, _model_path(cfg.init))
+        fresh = init_from(model, _model_path(cfg.init), keep=tuple(cfg.model_kwargs))
         if dist.is_main:
             log.info("started from %s; %d tensors it lacks start fresh", cfg.init, len(fresh))
     if dist.enabled:
