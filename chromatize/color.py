@@ -8,6 +8,8 @@ Shapes and ranges used throughout:
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -108,26 +110,38 @@ def denormalize_ab(ab_norm: torch.Tensor) -> torch.Tensor:
     return ab_norm * AB_SCALE
 
 
-def merge_l_ab(l_full: torch.Tensor, ab_norm_small: torch.Tensor, *, strip_rows: int = 512) -> np.ndarray:
-    """Paste predicted colour onto the original lightness.
+STRIP_PIXELS = 1 << 18       # pixels per strip when pasting colour: bounds the Lab -> RGB temporaries
+
+
+def merge_l_ab(l_full: torch.Tensor, ab_norm_small: torch.Tensor) -> np.ndarray:
+    """Paste predicted colour onto the original lightness: (H, W, 3) uint8 sRGB (see merged_strips)."""
+    h, w = l_full.shape[-2:]
+    rgb = np.empty((h, w, 3), dtype=np.uint8)
+    for top, strip in merged_strips(l_full, ab_norm_small):
+        rgb[top:top + len(strip)] = strip
+    return rgb
+
+
+def merged_strips(l_full: torch.Tensor, ab_norm_small: torch.Tensor, *,
+                  strip_pixels: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
+    """The colorized image a strip of rows at a time: yields (top row, (r, W, 3) uint8 sRGB).
 
     l_full: (1, 1, H, W) L in [0, 100] at the input's full resolution.
     ab_norm_small: (1, 2, h, w) in [-1, 1] at model resolution, upsampled bilinearly to (H, W).
-    Returns (H, W, 3) uint8 sRGB. The upsampling is separable: across to (h, W) once (small), then
-    down `strip_rows` rows at a time together with Lab -> RGB, so no full-size float copy of the
+    The upsampling is separable: across to (h, W) once (small), then down a strip of about
+    `strip_pixels` (STRIP_PIXELS) pixels at a time together with Lab -> RGB, so no full-size float copy of the
     colour is ever made: memory grows with the width, not the area.
     """
     h, w = l_full.shape[-2:]
     ab_wide = denormalize_ab(F.interpolate(ab_norm_small.to(l_full.dtype), size=(ab_norm_small.shape[-2], w),
                                            mode="bilinear", align_corners=False))   # (1, 2, h_small, W)
-    rgb = np.empty((h, w, 3), dtype=np.uint8)
+    strip_rows = max(8, (strip_pixels or STRIP_PIXELS) // max(w, 1))
     for top in range(0, h, strip_rows):
         rows = slice(top, min(top + strip_rows, h))
         ab = upsample_rows(ab_wide, rows, h)                                        # (1, 2, r, W)
         lab = torch.cat((l_full[..., rows, :].to(ab.dtype), ab), dim=1)            # (1, 3, r, W)
         strip = lab_to_rgb(lab)[0].permute(1, 2, 0)                                 # (r, W, 3)
-        rgb[rows] = (strip * 255).round_().to(torch.uint8).numpy()
-    return rgb
+        yield top, (strip * 255).round_().to(torch.uint8).numpy()
 
 
 def upsample_rows(x: torch.Tensor, rows: slice, height: int) -> torch.Tensor:

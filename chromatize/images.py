@@ -9,8 +9,9 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .color import gray8_to_l, gray_to_l, rgb8_to_l
+from .color import gray8_to_l, gray_to_l, merged_strips, rgb8_to_l
 from .fileio import atomic_write
+from .rowfiles import ROW_SUFFIXES, write_png, write_tiff
 
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".ppm", ".pgm"}
 # PIL format names of the extensions we write, and whether they can hold an alpha channel.
@@ -149,6 +150,27 @@ def save_atomic(img: Image.Image, path: Path, **params) -> None:
     if fmt == "JPEG":
         params.setdefault("quality", 95)
     atomic_write(path, lambda tmp: img.save(tmp, format=fmt, **params))
+
+
+def save_colorized(light: Lightness, ab_norm_small: torch.Tensor, path: Path) -> None:
+    """Paste predicted colour onto the full-resolution L and write it, atomically, without ever
+    holding the whole output as floats: PNG and TIFF go out a strip of rows at a time (rowfiles.py),
+    other formats are assembled strip by strip into one 8-bit image and encoded."""
+    fmt, keeps_alpha = output_format(path)
+    alpha = light.alpha if keeps_alpha else None
+    h, w = light.l_full.shape[-2:]
+    strips = merged_strips(light.l_full, ab_norm_small)
+    writer = {"png": write_png, "tiff": write_tiff}.get(ROW_SUFFIXES.get(path.suffix.lower(), ""))
+    if writer:
+        rows = (rgb if alpha is None else np.dstack((rgb, alpha[top:top + len(rgb)])) for top, rgb in strips)
+        atomic_write(path, lambda tmp: writer(tmp, w, h, 3 if alpha is None else 4, rows))
+        return
+    img = Image.new("RGB", (w, h))
+    for top, rgb in strips:
+        img.paste(Image.fromarray(rgb, "RGB"), (0, top))
+    if alpha is not None:
+        img.putalpha(Image.fromarray(alpha, "L"))
+    save_atomic(img, path)
 
 
 def find_images(root: Path, extensions: set[str] = IMAGE_EXTENSIONS) -> list[Path]:

@@ -10,7 +10,7 @@ from PIL import Image
 
 from .color import merge_l_ab, normalize_ab, normalize_l, rgb_to_lab
 from .hints import as_points, check_inside, point_maps, propagate, reference_vector
-from .images import Lightness, open_image, to_lightness, to_rgb_array
+from .images import Lightness, open_image, save_colorized, to_lightness, to_rgb_array
 from .models import load_model
 from .runtime import autocast, prepare, resolve_device
 
@@ -74,11 +74,25 @@ class Colorizer:
                        reference=None) -> list[Image.Image]:
         """Colorize several images; images whose model input has the same shape share a batch.
         hints: one hint list per image (or None); reference: one reference for all of them."""
+        return [_compose(light, ab) for light, ab in self.predict(images, hints=hints, reference=reference)]
+
+    def predict(self, images: list[Image.Image | np.ndarray], *, hints: list | None = None,
+                reference=None) -> list[tuple[Lightness, torch.Tensor]]:
+        """Images -> (full-resolution L, predicted ab_norm at model resolution) pairs, to paste with
+        color.merge_l_ab or write with images.save_colorized (as colorize_batch, before the paste)."""
         lights = [to_lightness(_as_pil(img)) for img in images]
         points = [self.point_hints(light.l_full, h) for light, h in zip(lights, hints or [None] * len(lights))]
         ab_small = self.predict_ab([light.l_full for light in lights], points=points,
                                    reference=self.reference_hint(reference))
-        return [_compose(light, ab) for light, ab in zip(lights, ab_small)]
+        return list(zip(lights, ab_small))
+
+    def colorize_to_file(self, image: Image.Image | np.ndarray, path: str | Path, *, hints=None,
+                         reference=None) -> Path:
+        """Colorize and write in one go (images.save_colorized): a 100-megapixel PNG or TIFF never
+        exists whole in memory as the output."""
+        [(light, ab)] = self.predict([image], hints=[hints], reference=reference)
+        save_colorized(light, ab, Path(path))
+        return Path(path)
 
     def point_hints(self, l_full: torch.Tensor, hints) -> torch.Tensor | None:
         """[(x, y, colour), ...] on a (1, 1, H, W) image -> (1, 3, h, w) hint maps (None for none)."""

@@ -164,13 +164,12 @@ def colorize_photo(path: str | Path, colorizer: Colorizer, workspace: Workspace,
     """A photo -> its colorized copy at full resolution (PNG for lossless inputs, else JPEG)."""
     path = Path(path)
     img = _open(path)
+    suffix = ".jpg" if path.suffix.lower() in (".jpg", ".jpeg") and "A" not in img.getbands() else ".png"
+    target = workspace.target(path, suffix)
     try:
-        result = colorizer.colorize(img, hints=hints or None, reference=reference)
+        colorizer.colorize_to_file(img, target, hints=hints or None, reference=reference)
     except ValueError as err:
         raise UploadError(f"{path.name}: {err}") from None
-    suffix = ".jpg" if path.suffix.lower() in (".jpg", ".jpeg") and result.mode == "RGB" else ".png"
-    target = workspace.target(path, suffix)
-    save_atomic(result, target)
     return target
 
 

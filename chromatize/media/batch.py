@@ -15,13 +15,14 @@ from tqdm import tqdm
 
 from .animation import colorize_animation, is_animation
 from .frames import FrameColorizer
-from ..images import IMAGE_EXTENSIONS, ImageError, find_images, open_image, output_format, save_atomic
+from ..images import IMAGE_EXTENSIONS, ImageError, find_images, open_image, output_format, save_colorized
 from ..inference import Colorizer, load
 from .video import VIDEO_SUFFIXES, colorize_video, is_video
 
 log = logging.getLogger(__name__)
 SUFFIX = "_color"
 NAME_MAX = 255              # bytes in a file name on common file systems
+CHUNK_PIXELS = 16_000_000  # still images batched together hold at most about this many pixels
 
 
 @dataclass
@@ -127,7 +128,8 @@ def _target(path: Path, relative: Path, out_dir, fmt: str | None) -> Path:
 
 def run_jobs(colorizer: Colorizer, jobs: list[Job], *, progress: bool = True,
              media: MediaOptions | None = None, skip_existing: bool = False) -> BatchReport:
-    """Colorize every job, still images `colorizer.batch_size` at a time, then animations and
+    """Colorize every job, still images `colorizer.batch_size` at a time (fewer when they add up to
+    CHUNK_PIXELS: a huge scan goes alone), then animations and
     videos one by one; a bad file is reported and skipped. With skip_existing, jobs whose output
     exists are left alone (a re-run after an interruption)."""
     report = BatchReport()
@@ -141,24 +143,21 @@ def run_jobs(colorizer: Colorizer, jobs: list[Job], *, progress: bool = True,
     for job in jobs:
         (moving if is_video(job.source) or is_animation(job.source) else stills).append(job)
     bar = tqdm(total=len(jobs), unit="file", desc="colorizing", disable=not progress, dynamic_ncols=True)
-    for start in range(0, len(stills), colorizer.batch_size):
-        chunk = stills[start:start + colorizer.batch_size]
-        loaded = []
-        for job in chunk:
-            try:
-                output_format(job.target)
-                loaded.append((job, open_image(job.source)))
-            except ImageError as err:
-                _fail(report, job, str(err))
-        for (job, _), result in zip(loaded, _colorize_chunk(colorizer, loaded, report, media)):
-            if result is None:
-                continue
-            try:
-                save_atomic(result, job.target)
-                report.done.append(job.target)
-            except (OSError, ValueError) as err:
-                _fail(report, job, f"{job.target}: cannot write ({err})")
-        bar.update(len(chunk))
+    loaded: list = []
+    for job in stills:
+        try:
+            output_format(job.target)
+            loaded.append((job, open_image(job.source)))
+        except ImageError as err:
+            _fail(report, job, str(err))
+            bar.update(1)
+        if loaded and (len(loaded) == colorizer.batch_size or sum(_pixels(img) for _, img in loaded) >= CHUNK_PIXELS):
+            _finish_chunk(colorizer, loaded, report, media)
+            bar.update(len(loaded))
+            loaded = []
+    if loaded:
+        _finish_chunk(colorizer, loaded, report, media)
+        bar.update(len(loaded))
     for job in moving:
         _run_moving(colorizer, job, media, report, progress)
         bar.update(1)
@@ -176,16 +175,32 @@ def _run_moving(colorizer: Colorizer, job: Job, media: MediaOptions, report: Bat
         _fail(report, job, f"{job.source}: cannot colorize ({err})")
 
 
-def _colorize_chunk(colorizer: Colorizer, loaded: list, report: BatchReport, media: MediaOptions) -> list:
-    """Results aligned with `loaded` ((job, image) pairs); None where an image failed."""
+def _pixels(img) -> int:
+    return img.width * img.height
+
+
+def _finish_chunk(colorizer: Colorizer, loaded: list, report: BatchReport, media: MediaOptions) -> None:
+    """Colorize (job, image) pairs together and write each output (strip by strip: save_colorized)."""
+    for (job, _), prediction in zip(loaded, _predict_chunk(colorizer, loaded, report, media)):
+        if prediction is None:
+            continue
+        try:
+            save_colorized(*prediction, job.target)
+            report.done.append(job.target)
+        except (OSError, ValueError) as err:
+            _fail(report, job, f"{job.target}: cannot write ({err})")
+
+
+def _predict_chunk(colorizer: Colorizer, loaded: list, report: BatchReport, media: MediaOptions) -> list:
+    """(light, ab) predictions aligned with `loaded` ((job, image) pairs); None where an image failed."""
     try:
-        return colorizer.colorize_batch([img for _, img in loaded], hints=[media.hints] * len(loaded),
-                                        reference=media.reference)
+        return colorizer.predict([img for _, img in loaded], hints=[media.hints] * len(loaded),
+                                 reference=media.reference)
     except (ValueError, RuntimeError):
         results = []                                  # find the one image that fails, keep the others
         for (job, img) in loaded:
             try:
-                results.append(colorizer.colorize(img, hints=media.hints, reference=media.reference))
+                results.append(colorizer.predict([img], hints=[media.hints], reference=media.reference)[0])
             except (ValueError, RuntimeError) as err:
                 _fail(report, job, f"{job.source}: cannot colorize ({err})")
                 results.append(None)
