@@ -1,5 +1,5 @@
 """The web page: `chromatize serve` in a subprocess, driven through its API (gradio_client) and in a
-real browser (Playwright driving Debian's Chromium headless; see DEVELOPERS in the README).
+real browser (Playwright driving Debian's Chromium headless; .ci/run installs it, see the README).
 
 Screenshots of each tab go to $CHROMATIZE_SCREENSHOTS when set (scripts/screenshots.sh points it
 at docs/), else to the test's temporary folder.
