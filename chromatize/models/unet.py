@@ -6,10 +6,12 @@ point-hint maps of hints.py):
     down1  3x3/s2 c1->c2, 3x3 c2->c2                (B, c2, H/4, W/4)   skip s4
     down2  3x3/s2 c2->c3, 3x3 c3->c3                (B, c3, H/8, W/8)   skip s8
     down3  3x3/s2 c3->c4, `depth` dilated 3x3 c4->c4 (dilation 2, 2, 4, 4, ...)  (B, c4, H/16, W/16)
-    hint_pyramid: the point hints, pooled to H/4, H/8 and H/16 (mean hinted ab per cell and the
-           share of the cell hinted), each through a small 1x1 net added to the decoder's input at
-           that scale, so a hint reaches the layers that draw colour directly (zero-initialised:
-           a model fine-tuned from one without the pyramid starts out unchanged)
+    hint_pyramid (option, off in the default): the point hints, pooled to H/4, H/8 and H/16 (mean
+           hinted ab per cell and the share of the cell hinted), each through a small 1x1 net added
+           to the decoder's input at that scale (zero-initialised: a model fine-tuned from one
+           without the pyramid starts out unchanged). Tried as a 55-minute fine-tune of the default:
+           it followed points better on its own but, with hints.propagate, scored below the
+           default on the tune split (BENCHMARKS.md, "Colour hints"), so the default does without
     global mean-pool of down3 (+ with hints, the reference palette (B, Q + 2) through a linear
            layer) -> MLP -> (B, c4), broadcast and fused into the bottleneck by a 1x1 conv over
            [local, global] (Iizuka et al. 2016's fusion layer, no downloaded backbone)

@@ -90,7 +90,7 @@ PRESETS: dict[str, dict] = {
     # the decoded mean ab), AdamW with cosine decay, EMA of the weights; it takes colour hints
     # (simulated in training; half the images get none, so automatic colour keeps its share) and
     # 30 % of its inputs get old-photo damage.
-    "default": dict(model="unet", model_kwargs={"hints": True, "depth": 4, "hint_pyramid": True}, size=192, optimizer="adamw", lr=2e-3,
+    "default": dict(model="unet", model_kwargs={"hints": True, "depth": 4}, size=192, optimizer="adamw", lr=2e-3,
                     batch_size=16, lr_schedule="cosine", rebalance=0.75, ab_regression=10.0, ema=0.999,
                     degrade=0.3, hint_free=0.5),
 }
