@@ -213,3 +213,30 @@ def _geodesic(l: torch.Tensor, seeds: torch.Tensor, edge: float, max_sweeps: int
             break
         dist = best
     return dist
+
+
+STEER_MAX_GAIN = 3.0         # a reference may widen the predicted colour spread at most this much
+
+
+def steer_to_reference(ab: torch.Tensor, reference: torch.Tensor, centers: torch.Tensor, *,
+                       strength: float = 1.0) -> torch.Tensor:
+    """Move predicted colour towards a reference palette's statistics (Reinhard et al. 2001's
+    colour transfer, on a and b): per image, the prediction's mean and spread of a and b become the
+    reference's (read off its bin histogram), the spread's gain capped at STEER_MAX_GAIN.
+
+    ab (B, 2, H, W) ab_norm; reference (B or 1, Q + 2) palettes (present flag last); centers (Q, 2)
+    bin centres in ab_norm; strength 0 = unchanged, 1 = the full transfer. Images whose palette is
+    absent are left alone.
+    """
+    hist = reference[:, :-2].float()                                           # (B, Q)
+    present = reference[:, -1:].float()                                        # (B, 1)
+    weights = hist / hist.sum(1, keepdim=True).clamp_min(1e-12)
+    ref_mean = weights @ centers.float()                                       # (B, 2)
+    ref_std = (weights @ centers.float() ** 2 - ref_mean**2).clamp_min(0).sqrt()
+    x = ab.float().flatten(2)                                                  # (B, 2, N)
+    mean, std = x.mean(2), x.std(2)                                            # (B, 2)
+    gain = (ref_std / std.clamp_min(1e-4)).clamp(max=STEER_MAX_GAIN)
+    moved = (x - mean[..., None]) * gain[..., None] + ref_mean[..., None]
+    alpha = (strength * present)[..., None]                                    # (B, 1, 1)
+    out = x + alpha * (moved - x)
+    return out.view_as(ab).clamp(-1, 1).to(ab.dtype)

@@ -9,11 +9,12 @@ import torch.nn.functional as F
 from PIL import Image
 
 from .color import merge_l_ab, normalize_ab, normalize_l, rgb_to_lab
-from .hints import as_points, check_inside, point_maps, propagate, reference_vector
+from .hints import as_points, check_inside, point_maps, propagate, reference_vector, steer_to_reference
 from .images import Lightness, open_image, save_colorized, to_lightness, to_rgb_array
 from .models import load_model
 from .runtime import autocast, prepare, resolve_device
 
+STEER = 1.0                 # how far a reference palette's statistics are transferred (chosen on tune)
 REFERENCE_SIDE = 256        # a reference photo's palette is read at this long side
 
 DEFAULT_SIZE = 256          # long side the model sees, in pixels
@@ -60,6 +61,7 @@ class Colorizer:
         self.size, self.batch_size = size, batch_size
         self.strength = strength        # the predicted ab are scaled by this: 0 = grey, 1 = as predicted
         self.propagate = propagate      # spread point hints' residuals over their regions (hints.propagate)
+        self.steer = STEER              # a reference's colour statistics pulled in this much (hints.steer_to_reference)
 
     @property
     def takes_hints(self) -> bool:
@@ -171,6 +173,9 @@ class Colorizer:
                 hints["reference"] = reference.expand(batch.shape[0], -1).to(self.device)
             with autocast(self.device):
                 ab_chunk = self.model.predict_ab(normalize_l(batch), **hints).float().cpu()
+            if reference is not None and self.steer:
+                ab_chunk = steer_to_reference(ab_chunk, reference.float(), self.model.bin_centers.cpu(),
+                                              strength=self.steer)
             if self.propagate and points is not None:
                 ab_chunk = propagate(ab_chunk, small[chunk], points[chunk])
             ab.append(ab_chunk)

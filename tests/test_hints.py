@@ -197,3 +197,25 @@ def test_propagation_spreads_a_point_over_its_region_and_stops_at_edges():
     assert left[0].mean() > 0.15 and left[1].mean() < -0.1                           # its region takes it
     assert right.abs().max() < 0.05                                                   # across the edge: nothing
     assert torch.equal(propagate(ab, l, torch.zeros_like(points)), ab)                # no points: unchanged
+
+
+def test_steering_takes_the_reference_statistics_and_ignores_an_absent_one():
+    from chromatize.color import ab_bin_centers, AB_SCALE
+    from chromatize.hints import reference_vector, steer_to_reference
+
+    centers = ab_bin_centers(step=10) / AB_SCALE
+    torch.manual_seed(0)
+    ramp = torch.linspace(-0.1, 0.5, 32).expand(32, 32)                    # a: a wide spread; b: a narrow one
+    ref_ab = torch.stack((ramp, ramp.T * 0.2 - 0.2))[None]
+    reference = reference_vector(ref_ab, centers)
+    ab = torch.randn(1, 2, 24, 24) * 0.05                                     # a dull, centred prediction
+    out = steer_to_reference(ab, reference, centers)
+    hist = reference[0, :-2] / reference[0, :-2].sum()
+    want_mean = hist @ centers
+    want_std = (hist @ centers**2 - want_mean**2).sqrt()
+    got = out.flatten(2)
+    assert torch.allclose(got.mean(2)[0], want_mean, atol=0.01)
+    assert torch.allclose(got.std(2)[0], torch.minimum(want_std, 3 * ab.flatten(2).std(2)[0]), atol=0.01)
+    absent = torch.zeros_like(reference)
+    assert torch.equal(steer_to_reference(ab, absent, centers), ab)
+    assert torch.allclose(steer_to_reference(ab, reference, centers, strength=0.0), ab)
