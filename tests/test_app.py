@@ -198,28 +198,33 @@ def test_browser_photo_tab(page, small_photo, tmp_path, shots):
     page.screenshot(path=str(shots / "web-photo.png"), full_page=True)
 
 
-def test_browser_hints_tab_point_moves_the_colour(page, small_photo, tmp_path, shots):
-    page.get_by_role("tab", name="Hints").click()
-    page.locator("#hints-in input[type=file]").set_input_files(str(small_photo))
-    auto = _download(page, "#hints-download", tmp_path / "auto")
-    hex_color = "#2e86c1"
+def _pick_color(page, hex_color: str) -> None:
     page.locator("#hint-color button.dialog-button").click()
     page.locator("#hint-color input[type=text]").fill(hex_color)
     page.locator("#hint-color input[type=text]").press("Enter")
     page.get_by_text("Click to place a point").click()            # closes the picker
+
+
+def test_browser_hints_tab_two_points_move_the_colour(page, small_photo, tmp_path, shots):
+    page.get_by_role("tab", name="Hints").click()
+    page.locator("#hints-in input[type=file]").set_input_files(str(small_photo))
+    auto = _download(page, "#hints-download", tmp_path / "auto")
     canvas = page.locator("#hints-canvas img").first
-    box = canvas.bounding_box()
-    fx, fy = 0.27, 0.5                                             # the point, as a share of the photo
-    canvas.click(position={"x": box["width"] * fx, "y": box["height"] * fy})
-    page.locator("#hints-table").get_by_text(hex_color).wait_for(timeout=60_000)
+    points = [(0.27, 0.5, "#2e86c1"), (0.75, 0.2, "#27ae60")]      # (x, y as shares of the photo, colour)
+    for fx, fy, hex_color in points:
+        _pick_color(page, hex_color)
+        box = canvas.bounding_box()
+        canvas.click(position={"x": box["width"] * fx, "y": box["height"] * fy})
+        page.locator("#hints-table").get_by_text(hex_color).wait_for(timeout=60_000)
     page.wait_for_function("() => !document.querySelector('#hints-out .wrap.generating')")
     hinted = _download(page, "#hints-download", tmp_path / "hinted")
     w, h = Image.open(small_photo).size
-    x, y = int(w * fx), int(h * fy)
-    want = _lab(np.array([[[0x2e, 0x86, 0xc1]]], np.uint8))[0, 0, 1:]
-    dist = [np.hypot(*(_lab(np.asarray(Image.open(p).convert("RGB"))[y:y + 1, x:x + 1])[0, 0, 1:] - want))
-            for p in (auto, hinted)]
-    assert dist[1] < dist[0] - 5, dist
+    for fx, fy, hex_color in points:
+        x, y = int(w * fx), int(h * fy)
+        want = _lab(np.array([[[int(hex_color[i:i + 2], 16) for i in (1, 3, 5)]]], np.uint8))[0, 0, 1:]
+        dist = [np.hypot(*(_lab(np.asarray(Image.open(p).convert("RGB"))[y:y + 1, x:x + 1])[0, 0, 1:] - want))
+                for p in (auto, hinted)]
+        assert dist[1] < dist[0] - 5, (hex_color, dist)
     page.screenshot(path=str(shots / "web-hints.png"), full_page=True)
 
 
