@@ -202,7 +202,7 @@ def _pick_color(page, hex_color: str) -> None:
     page.locator("#hint-color button.dialog-button").click()
     page.locator("#hint-color input[type=text]").fill(hex_color)
     page.locator("#hint-color input[type=text]").press("Enter")
-    page.get_by_text("Click to place a point").click()            # closes the picker
+    page.locator("h1").first.click()                               # a click outside closes the picker
 
 
 def test_browser_hints_tab_two_points_move_the_colour(page, small_photo, tmp_path, shots):
@@ -215,7 +215,7 @@ def test_browser_hints_tab_two_points_move_the_colour(page, small_photo, tmp_pat
         _pick_color(page, hex_color)
         box = canvas.bounding_box()
         canvas.click(position={"x": box["width"] * fx, "y": box["height"] * fy})
-        page.locator("#hints-table").get_by_text(hex_color).wait_for(timeout=60_000)
+        page.locator("#hints-table").get_by_text(hex_color).filter(visible=True).first.wait_for(timeout=60_000)
     page.wait_for_function("() => !document.querySelector('#hints-out .wrap.generating')")
     hinted = _download(page, "#hints-download", tmp_path / "hinted")
     w, h = Image.open(small_photo).size
