@@ -113,11 +113,11 @@ def denormalize_ab(ab_norm: torch.Tensor) -> torch.Tensor:
 STRIP_PIXELS = 1 << 18       # pixels per strip when pasting colour: bounds the Lab -> RGB temporaries
 
 
-def merge_l_ab(l_full: torch.Tensor, ab_norm_small: torch.Tensor) -> np.ndarray:
+def merge_l_ab(l_full: torch.Tensor, ab_norm_small: torch.Tensor, *, strip_pixels: int | None = None) -> np.ndarray:
     """Paste predicted colour onto the original lightness: (H, W, 3) uint8 sRGB (see merged_strips)."""
     h, w = l_full.shape[-2:]
     rgb = np.empty((h, w, 3), dtype=np.uint8)
-    for top, strip in merged_strips(l_full, ab_norm_small):
+    for top, strip in merged_strips(l_full, ab_norm_small, strip_pixels=strip_pixels):
         rgb[top:top + len(strip)] = strip
     return rgb
 

@@ -56,7 +56,7 @@ def test_merge_keeps_full_resolution_and_lightness():
     rgb = as_tensor(random_rgb(seed=4).reshape(64, 64, 3)).float()
     lab = rgb_to_lab(rgb)
     ab_small = normalize_ab(torch.nn.functional.avg_pool2d(lab[:, 1:], 4))     # (1, 2, 16, 16)
-    out = merge_l_ab(lab[:, :1], ab_small, strip_rows=10)
+    out = merge_l_ab(lab[:, :1], ab_small, strip_pixels=64 * 10)         # strips of 10 rows
     assert out.shape == (64, 64, 3) and out.dtype == np.uint8
     zero = merge_l_ab(lab[:, :1], torch.zeros(1, 2, 4, 4))                      # grey: L must survive
     l_back = rgb_to_lab(torch.from_numpy(zero / 255.0).permute(2, 0, 1)[None])[:, 0]
@@ -93,4 +93,4 @@ def test_merge_in_strips_matches_one_strip():
 
     l_full = torch.rand(1, 1, 130, 70) * 100
     ab = torch.rand(1, 2, 16, 9) * 0.6 - 0.3
-    assert np.abs(merge_l_ab(l_full, ab, strip_rows=7).astype(int) - merge_l_ab(l_full, ab, strip_rows=1000)).max() == 0
+    assert np.abs(merge_l_ab(l_full, ab, strip_pixels=70 * 9).astype(int) - merge_l_ab(l_full, ab, strip_pixels=70 * 1000)).max() == 0
