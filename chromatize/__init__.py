@@ -5,8 +5,8 @@
     color = colorizer.colorize(pil_image)         # same size, RGB (RGBA when the input has alpha)
     chromatize.colorize_media("clip.mp4")          # a video or animated GIF -> clip_color.mp4
 """
-from .media.batch import MediaOptions, colorize_media
 from .inference import Colorizer, colorize_image, load
+from .media.batch import MediaOptions, colorize_media
 from .models import list_models
 from .training.recipe import train_run as train
 

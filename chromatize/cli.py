@@ -10,10 +10,10 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .training.config import PRESETS, build_config
 from .images import DEFAULT_MAX_MEGAPIXELS, ImageError
 from .inference import DEFAULT_SIZE
 from .media.stabilize import TEMPORAL_MODES
+from .training.config import PRESETS, build_config
 
 log = logging.getLogger("chromatize")
 MAX_SIZE = 4096             # the largest --size a model may see
@@ -251,10 +251,10 @@ def _add_colorize(sub) -> None:
 
 
 def _run_colorize(args) -> int:
-    from .media.batch import MediaOptions, plan_jobs, run_jobs
-    from .training.distributed import device_for, setup
     from .images import set_max_megapixels
     from .inference import load
+    from .media.batch import MediaOptions, plan_jobs, run_jobs
+    from .training.distributed import device_for, setup
 
     if args.start is not None and args.end is not None and args.end <= args.start:
         raise ValueError(f"--end ({args.end:g}) must be after --start ({args.start:g})")
@@ -397,8 +397,16 @@ def _add_evaluate(sub) -> None:
 
 
 def _run_evaluate(args) -> int:
-    from .evaluation.photos import (EvalOptions, evaluate, format_table, list_photos, make_colorizer,
-                                    model_label, worst_photos, write_report)
+    from .evaluation.photos import (
+        EvalOptions,
+        evaluate,
+        format_table,
+        list_photos,
+        make_colorizer,
+        model_label,
+        worst_photos,
+        write_report,
+    )
 
     paths = list_photos(args.data, root=args.root)
     if args.hints < 0:

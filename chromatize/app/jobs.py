@@ -15,13 +15,13 @@ from pathlib import Path
 
 from PIL import Image
 
-from ..media.animation import is_animation
-from ..media.batch import SUFFIX, MediaOptions, colorize_media
 from ..fileio import atomic_write
 from ..images import ImageError, check_pixels, open_image, save_atomic
-from ..inference import Colorizer, DEFAULT_SIZE, default_model_path
-from ..models import load_model
+from ..inference import DEFAULT_SIZE, Colorizer, default_model_path
+from ..media.animation import is_animation
+from ..media.batch import SUFFIX, MediaOptions, colorize_media
 from ..media.video import is_video
+from ..models import load_model
 
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
 MOVING_SUFFIXES = {".gif", ".webp", ".png", ".apng", ".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v"}

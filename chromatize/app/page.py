@@ -22,8 +22,18 @@ from PIL import Image, ImageDraw
 from ..hints import as_points
 from ..images import open_image
 from ..inference import DEFAULT_SIZE
-from .jobs import (Limits, Models, UploadError, Workspace, check_upload, colorize_any, colorize_moving,
-                   colorize_photo, gray_preview, zip_outputs)
+from .jobs import (
+    Limits,
+    Models,
+    UploadError,
+    Workspace,
+    check_upload,
+    colorize_any,
+    colorize_moving,
+    colorize_photo,
+    gray_preview,
+    zip_outputs,
+)
 
 PREVIEW_SIDE = 1024                     # the clickable hint preview's long side, in pixels
 DEFAULT_HINT_COLOR = "#c0392b"

@@ -29,7 +29,7 @@ def serve(*, host: str = "127.0.0.1", port: int = 7860, model: str = "default", 
     os.environ["GRADIO_TEMP_DIR"] = str(root / "uploads")          # gradio's upload cache, removed with root
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")     # offline: no calls home
     try:
-        from .page import build_page                               # gradio reads GRADIO_TEMP_DIR on import
+        from .page import build_page  # gradio reads GRADIO_TEMP_DIR on import
     except ImportError as err:
         shutil.rmtree(root, ignore_errors=True)
         raise ImportError(f"the web page needs gradio ({err}); install it with: pip install 'chromatize[web]'") \

@@ -23,15 +23,15 @@ import torch
 from PIL import Image
 from tqdm import tqdm
 
-from . import metrics
-from ..media.animation import is_animation, read_animation
 from ..color import denormalize_ab, rgb_to_lab
 from ..fileio import atomic_write
-from ..media.frames import compose, predictions
 from ..images import ImageError, save_atomic
 from ..inference import Colorizer
+from ..media.animation import is_animation, read_animation
+from ..media.frames import compose, predictions
 from ..media.stabilize import make_stabilizer
 from ..media.video import is_video, read_video_frames
+from . import metrics
 
 STRIP_FRAMES = 4
 STRIP_HEIGHT = 144

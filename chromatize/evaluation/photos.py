@@ -24,13 +24,13 @@ import torch
 from PIL import Image
 from tqdm import tqdm
 
-from . import metrics
 from ..color import lab_to_rgb, merge_l_ab, rgb_to_lab
 from ..degrade import degrade_l
 from ..fileio import atomic_write
 from ..hints import Point
 from ..images import ImageError, find_images, open_image, save_atomic, to_lightness
 from ..inference import load
+from . import metrics
 
 BOOTSTRAP_SAMPLES = 2000
 HINT_TOLERANCE = 10.0       # ab units: a hinted pixel "keeps" its hint when this close

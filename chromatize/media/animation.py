@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageSequence
 
-from .frames import FrameColorizer
 from ..images import ImageError, check_pixels, save_atomic
+from .frames import FrameColorizer
 
 ANIMATION_SUFFIXES = {".gif", ".webp", ".png"}
 ANIMATION_FORMATS = ("gif", "webp", "png", "mp4")

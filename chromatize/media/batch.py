@@ -13,10 +13,10 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from .animation import colorize_animation, is_animation
-from .frames import FrameColorizer
 from ..images import IMAGE_EXTENSIONS, ImageError, find_images, open_image, output_format, save_colorized
 from ..inference import Colorizer, load
+from .animation import colorize_animation, is_animation
+from .frames import FrameColorizer
 from .video import VIDEO_SUFFIXES, colorize_video, is_video
 
 log = logging.getLogger(__name__)

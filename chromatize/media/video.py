@@ -24,8 +24,8 @@ import numpy as np
 from tqdm import tqdm
 
 from ..fileio import atomic_write
-from .frames import FrameColorizer
 from ..images import ImageError
+from .frames import FrameColorizer
 
 log = logging.getLogger(__name__)
 VIDEO_SUFFIXES = {".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi"}

@@ -27,14 +27,13 @@ from typing import Callable, Iterable, Protocol
 
 import torch
 from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
-from torch.nn.parallel import DistributedDataParallel
-
-from .config import TrainConfig
-from .distributed import Dist
 from ..fileio import atomic_write
 from ..runtime import autocast, prepare
+from .config import TrainConfig
+from .distributed import Dist
 
 log = logging.getLogger(__name__)
 HISTORY_FIELDS = ["epoch", "step", "train_loss", "val_loss", "seconds", "images_per_s"]

@@ -13,17 +13,17 @@ import torch
 import torch.nn.functional as F
 
 from ..color import denormalize_l, normalize_ab, normalize_l
+from ..fileio import atomic_write
+from ..grids import comparison_grid
+from ..images import save_atomic
+from ..inference import default_model_path
+from ..models import create_model, init_from, load_model, save_model
+from ..runtime import prepare, resolve_device
 from .config import TrainConfig
 from .data import CACHE_MARGIN, Batcher, LabCache, gather_images, single_image_lab, split_paths
 from .distributed import device_for, setup
-from ..grids import comparison_grid
-from ..fileio import atomic_write
-from ..images import save_atomic
-from ..inference import default_model_path
-from .losses import BinClassLoss, build_loss
-from ..models import create_model, init_from, load_model, save_model
-from ..runtime import prepare, resolve_device
 from .loop import RunState, fit
+from .losses import BinClassLoss, build_loss
 
 log = logging.getLogger(__name__)
 SAMPLE_IMAGES = 4
