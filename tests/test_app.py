@@ -131,6 +131,11 @@ def test_api_refuses_junk_and_bad_hints_in_one_line(client, tmp_path, small_phot
         _call(client, small_photo, hints=json.dumps([{"x": 999, "y": 5, "color": "#ff0000"}]))
     with pytest.raises(Exception, match="not #rrggbb"):
         _call(client, small_photo, hints=json.dumps([{"x": 9, "y": 5, "color": "reddish"}]))
+    long_gif = tmp_path / "long.gif"
+    frames = [Image.new("L", (8, 8), v) for v in range(201)]
+    frames[0].save(long_gif, save_all=True, append_images=frames[1:], duration=40)
+    with pytest.raises(Exception, match="long.gif: 201 frames is over the limit of 200"):
+        _call(client, long_gif)
 
 
 def test_twenty_concurrent_requests_all_succeed_within_the_memory_limit(server, client, small_photo):

@@ -20,7 +20,7 @@ from ..images import ImageError, check_pixels, open_image, save_atomic
 from ..inference import DEFAULT_SIZE, Colorizer, default_model_path
 from ..media.animation import is_animation
 from ..media.batch import SUFFIX, MediaOptions, colorize_media
-from ..media.video import is_video
+from ..media.video import frame_count, is_video
 from ..models import load_model
 
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
@@ -86,24 +86,10 @@ def _image_frames(path: Path, limits: Limits) -> int:
 
 
 def _video_frames(path: Path) -> int:
-    from ..media.video import _av
-
-    av = _av()
     try:
-        with av.open(str(path)) as container:
-            if not container.streams.video:
-                raise UploadError(f"{path.name}: has no video stream")
-            stream = container.streams.video[0]
-            rate = stream.average_rate or stream.guessed_rate or 25
-            if stream.frames:
-                return int(stream.frames)
-            seconds = float(stream.duration * stream.time_base) if stream.duration else \
-                float(container.duration or 0) / 1e6
-            return int(seconds * rate)
-    except UploadError:
-        raise
-    except Exception as err:
-        raise UploadError(f"{path.name}: not a video this page can read ({type(err).__name__})") from None
+        return frame_count(path)
+    except ImageError as err:
+        raise UploadError(str(err).replace(str(path), path.name)) from None
 
 
 class Models:

@@ -435,6 +435,26 @@ class _Writer:
         self.audio_packets += 1
 
 
+def frame_count(path: Path) -> int:
+    """The number of frames a video declares (or its duration times its rate), from the header."""
+    av = _av()
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.video:
+                raise VideoError(f"{path}: has no video stream")
+            stream = container.streams.video[0]
+            if stream.frames:
+                return int(stream.frames)
+            rate = stream.average_rate or stream.guessed_rate or 25
+            seconds = float(stream.duration * stream.time_base) if stream.duration else \
+                float(container.duration or 0) / 1e6
+            return int(seconds * rate)
+    except VideoError:
+        raise
+    except Exception as err:                      # PyAV raises its own error types
+        raise VideoError(f"{path}: not a video that can be read ({_reason(err)})") from None
+
+
 def read_video_frames(path: Path) -> tuple[Iterator[np.ndarray], int | None]:
     """Every frame of a video as (H, W, 3) RGB uint8, decoded lazily, and the frame count if known."""
     av = _av()
