@@ -112,6 +112,15 @@ def test_api_gives_a_gif_back_with_its_frames_and_timing(client):
         assert durations[0] == durations[1]
 
 
+def test_api_gives_a_video_back_in_its_container_with_its_frames(client, tmp_path):
+    from chromatize.media.video import frame_count, write_frames_video
+
+    clip = tmp_path / "clip.avi"
+    write_frames_video([np.full((64, 96, 3), 40 + 5 * i, np.uint8) for i in range(20)], [40] * 20, clip)
+    out = _call(client, clip)
+    assert out.suffix == ".avi" and frame_count(out) == 20
+
+
 def test_api_hints_move_the_colour_at_the_point(client, small_photo):
     x, y = 120, 150
     auto = np.asarray(Image.open(_call(client, small_photo)).convert("RGB"))
