@@ -1,4 +1,5 @@
-"""How far the temporal stabilizer carries a point hint given on the first frame of a clip.
+"""How far a point hint given on the first frame of a clip is carried (the point moves with the
+flow, stabilize.PointTracker; the stabilizer carries colour besides).
 
     .venv/bin/python benchmarks/hint_carry.py [--clip ../shared/data/video/landscape-pan.gif] [--model default]
         [--x 200 --y 100 --color "#d03030"] [--shift 3.77]

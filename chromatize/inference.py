@@ -128,6 +128,10 @@ class Colorizer:
         if not self.takes_hints:
             raise ValueError(f"{what} need a model trained with hints (the default is); this one was not")
 
+    def model_input(self, l_full: torch.Tensor) -> torch.Tensor:
+        """(B, 1, H, W) L -> (B, 1, h, w) the L the model sees (see model_shape)."""
+        return _resize(l_full, self.model_shape(*l_full.shape[-2:]))
+
     def model_shape(self, height: int, width: int) -> tuple[int, int]:
         """The (h, w) the model sees: long side `size`, both sides multiples of the model's stride."""
         m = self.model.multiple
@@ -161,7 +165,7 @@ class Colorizer:
         """(B, 1, H, W) L of same-size frames -> the L the model saw (B, 1, h, w) and its
         ab_norm (B, 2, h, w), run `batch_size` frames at a time. points: (B, 3, h, w) hint maps
         (hints.py) or None; reference: (1, Q + 2) palette for every frame, or None."""
-        small = _resize(l_full, self.model_shape(*l_full.shape[-2:]))
+        small = self.model_input(l_full)
         ab = []
         for start in range(0, small.shape[0], self.batch_size):
             chunk = slice(start, start + self.batch_size)

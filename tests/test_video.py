@@ -279,3 +279,24 @@ def test_frame_pipeline_matches_the_photo_path(tiny_model_file):
     for frame, out in zip(frames, video):
         photo = np.asarray(colorizer.colorize(Image.fromarray(frame)))
         assert np.abs(photo.astype(int) - out).max() <= 1
+
+
+def test_point_tracker_follows_a_pan_and_drops_a_point_that_leaves():
+    from chromatize.hints import Point
+    from chromatize.media.stabilize import PointTracker
+
+    rng = np.random.default_rng(0)
+    texture = cv2_blur(rng.uniform(0, 100, (64, 160)).astype(np.float32))
+    tracker = PointTracker([Point(60.0, 30.0, (200, 30, 30)), Point(4.0, 30.0, (0, 0, 255))])
+    for n in range(8):
+        frame = texture[:, 3 * n:3 * n + 96]                                   # the view pans right: content moves left
+        points = tracker.step(frame, frame.shape)
+    assert len(points) == 1                                                     # the point at x=4 left the frame
+    assert abs(points[0].x - (60 - 3 * 7)) < 1.5 and abs(points[0].y - 30) < 1.5
+    assert points[0].rgb == (200, 30, 30)
+
+
+def cv2_blur(img):
+    import cv2
+
+    return cv2.GaussianBlur(img, (0, 0), 2)

@@ -40,7 +40,7 @@ class MediaOptions:
     end: float | None = None            # seconds: end of a video slice (exclusive)
     crf: int = 18                       # H.264/VP9 quality: lower = better, bigger
     dither: bool = True                 # Floyd-Steinberg dithering in GIF output
-    hints: list = field(default_factory=list)   # point hints (hints.Point) on the first frame
+    hints: list = field(default_factory=list)   # point hints (hints.Point) on the first frame, carried along
     reference: str | Path | torch.Tensor | None = None   # a reference photo (or its palette) for every frame
 
 

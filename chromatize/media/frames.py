@@ -14,7 +14,8 @@ import torch
 
 from ..color import gray8_to_l, merge_l_ab, rgb8_to_l
 from ..inference import Colorizer
-from .stabilize import make_stabilizer
+from ..hints import as_points
+from .stabilize import PointTracker, make_stabilizer
 
 
 @dataclass
@@ -33,21 +34,30 @@ def frames_lightness(frames: list[np.ndarray]) -> torch.Tensor:
 def predictions(colorizer: Colorizer, frames: Iterable[np.ndarray], *, hints=None,
                 reference=None) -> Iterator[Prediction]:
     """The model's output for every frame, computed `colorizer.batch_size` frames at a time.
-    hints: point hints for the first frame; reference: a photo for every frame (see inference)."""
+    hints: point hints given on the first frame, carried along the motion to the next frames
+    (stabilize.PointTracker); reference: a photo for every frame (see inference)."""
     frames = iter(frames)
     palette = colorizer.reference_hint(reference) if reference is not None else None
-    first = True
+    tracker = PointTracker(as_points(hints)) if hints else None
     while chunk := list(islice(frames, colorizer.batch_size)):
         l_full = frames_lightness(chunk)
-        points = None
-        if first and hints:
-            maps = colorizer.point_hints(l_full[:1], hints)                  # (1, 3, h, w)
-            points = torch.cat((maps, torch.zeros(len(chunk) - 1, *maps.shape[1:])))
-        first = False
+        points = _tracked_maps(colorizer, tracker, l_full) if tracker else None
         hints_in = {k: v for k, v in (("points", points), ("reference", palette)) if v is not None}
         l_small, ab = colorizer.predict_frames(l_full, **hints_in)
         for i in range(len(chunk)):
             yield Prediction(l_full[i:i + 1], l_small[i, 0].numpy(), ab[i].numpy())
+
+
+def _tracked_maps(colorizer: Colorizer, tracker: PointTracker, l_full: torch.Tensor) -> torch.Tensor | None:
+    """(B, 3, h, w) hint maps of a chunk of frames, the points carried along the motion frame by frame."""
+    small = colorizer.model_input(l_full)                                      # (B, 1, h, w)
+    full = tuple(l_full.shape[-2:])
+    maps = []
+    for i in range(len(l_full)):
+        points = tracker.step(small[i, 0].numpy(), full)
+        m = colorizer.point_hints(l_full[i:i + 1], points)
+        maps.append(m if m is not None else torch.zeros(1, 3, *small.shape[-2:]))
+    return torch.cat(maps)
 
 
 def compose(prediction: Prediction, ab: np.ndarray) -> np.ndarray:
@@ -58,7 +68,7 @@ def compose(prediction: Prediction, ab: np.ndarray) -> np.ndarray:
 class FrameColorizer:
     """colorize(frames) yields one RGB frame per input frame, in order, with the temporal
     stabilizer `temporal` ('flow' or 'off'; see stabilize.py) between model and merge.
-    Point hints apply to the first frame; the stabilizer carries their colour along the motion.
+    Point hints are given on the first frame and carried along the motion (stabilize.PointTracker).
     A reference photo applies to every frame."""
 
     def __init__(self, colorizer: Colorizer, *, temporal: str = "flow", hints=None, reference=None, **knobs):

@@ -111,3 +111,38 @@ def make_stabilizer(mode: str, **knobs) -> FlowStabilizer | None:
     if mode not in TEMPORAL_MODES:
         raise ValueError(f"temporal must be one of {', '.join(TEMPORAL_MODES)}, got {mode!r}")
     return FlowStabilizer(**knobs) if mode == "flow" else None
+
+
+class PointTracker:
+    """Carries point hints along the motion: each point moves by the DIS flow at its position on
+    the model-size L frames, and is dropped when the forward and backward flows disagree there by
+    more than `fb_tol` pixels (occluded, or a cut) or it leaves the frame. Positions stay in the
+    frame's full-resolution pixels, as the user gave them."""
+
+    def __init__(self, points: list, *, fb_tol: float = 1.5):
+        self.points, self.fb_tol = list(points), fb_tol
+        self._dis = _cv2().DISOpticalFlow_create(_cv2().DISOPTICAL_FLOW_PRESET_FAST)
+        self._prev: np.ndarray | None = None
+
+    def step(self, l_small: np.ndarray, full: tuple[int, int]) -> list:
+        """The points on this frame, given its (h, w) model-size L in [0, 100] and its full (H, W)."""
+        l8 = np.clip(l_small * 2.55 + 0.5, 0, 255).astype(np.uint8)
+        prev, self._prev = self._prev, l8
+        if prev is None or prev.shape != l8.shape or not self.points:
+            return self.points
+        fwd = self._dis.calc(prev, l8, None)                     # (h, w, 2): t-1 -> t
+        back = self._dis.calc(l8, prev, None)                    # (h, w, 2): t -> t-1
+        (h, w), (height, width) = l8.shape, full
+        sy, sx = h / height, w / width
+        kept = []
+        for p in self.points:
+            x, y = min(int(p.x * sx), w - 1), min(int(p.y * sy), h - 1)
+            nx, ny = x + fwd[y, x, 0], y + fwd[y, x, 1]
+            if not (0 <= nx < w and 0 <= ny < h):
+                continue
+            bx, by = back[int(ny), int(nx)]
+            if np.hypot(nx + bx - x, ny + by - y) > self.fb_tol:
+                continue
+            kept.append(type(p)(p.x + fwd[y, x, 0] / sx, p.y + fwd[y, x, 1] / sy, p.rgb))
+        self.points = kept
+        return kept
