@@ -24,9 +24,10 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _timing import median_seconds  # noqa: E402
+
+from chromatize.color import normalize_l  # noqa: E402
 from chromatize.images import open_image, save_atomic  # noqa: E402
 from chromatize.inference import load  # noqa: E402
-from chromatize.color import normalize_l  # noqa: E402
 
 
 def photo_1024x768(folder: Path) -> Path:

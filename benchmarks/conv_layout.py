@@ -16,6 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _timing import median_seconds  # noqa: E402
+
 from chromatize.runtime import cpu_has_fast_bf16  # noqa: E402
 
 

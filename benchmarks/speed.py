@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _timing import median_seconds  # noqa: E402
+
 from chromatize.models import create_model, list_models  # noqa: E402
 from chromatize.runtime import cpu_has_fast_bf16  # noqa: E402
 

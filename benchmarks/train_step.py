@@ -18,9 +18,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _timing import median_seconds  # noqa: E402
+
+from chromatize.models import create_model  # noqa: E402
 from chromatize.training.config import PRESETS  # noqa: E402
 from chromatize.training.losses import build_loss  # noqa: E402
-from chromatize.models import create_model  # noqa: E402
 
 
 def step_seconds(bf16: bool, *, batch: int, size: int, runs: int) -> float:

@@ -22,8 +22,8 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from chromatize.media.frames import FrameColorizer, frames_lightness  # noqa: E402
 from chromatize.inference import load  # noqa: E402
+from chromatize.media.frames import FrameColorizer, frames_lightness  # noqa: E402
 from chromatize.media.stabilize import FlowStabilizer  # noqa: E402
 from chromatize.media.video import colorize_video  # noqa: E402
 

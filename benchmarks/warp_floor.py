@@ -21,8 +21,8 @@ sys.path.insert(0, str(ROOT))
 
 from chromatize.color import AB_SCALE, merge_l_ab  # noqa: E402
 from chromatize.evaluation.clips import _lab, read_clip  # noqa: E402
-from chromatize.media.frames import frames_lightness  # noqa: E402
 from chromatize.evaluation.metrics import WarpErrorAccumulator  # noqa: E402
+from chromatize.media.frames import frames_lightness  # noqa: E402
 
 VIDEO = ROOT.parent / "shared" / "data" / "video"
 

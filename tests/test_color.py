@@ -3,8 +3,16 @@ import pytest
 import torch
 from skimage import color as skcolor
 
-from chromatize.color import (ab_bin_centers, denormalize_l, gray_to_l, lab_to_rgb, merge_l_ab, normalize_ab,
-                              normalize_l, rgb_to_lab)
+from chromatize.color import (
+    ab_bin_centers,
+    denormalize_l,
+    gray_to_l,
+    lab_to_rgb,
+    merge_l_ab,
+    normalize_ab,
+    normalize_l,
+    rgb_to_lab,
+)
 
 
 def random_rgb(n: int = 4096, seed: int = 0) -> np.ndarray:

@@ -2,13 +2,12 @@ import io
 
 import numpy as np
 import pytest
+from conftest import scene
 from PIL import Image
 
 from chromatize.cli import main
 from chromatize.inference import Colorizer
 from chromatize.models import load_model
-
-from conftest import scene
 
 
 @pytest.fixture

@@ -1,12 +1,11 @@
 import json
 
 import numpy as np
+from conftest import scene
 from PIL import Image
 
 from chromatize.cli import main
 from chromatize.evaluation.photos import GrayBaseline
-
-from conftest import scene
 
 
 def test_gray_baseline_keeps_lightness_and_has_no_colour():

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from conftest import scene
 from PIL import Image
 
 from chromatize.cli import main
@@ -16,8 +17,6 @@ from chromatize.hints import Point, parse_color, point_maps, reference_vector, s
 from chromatize.images import ImageError
 from chromatize.inference import Colorizer
 from chromatize.models import create_model, save_model
-
-from conftest import scene
 
 CENTERS = ab_bin_centers() / 128
 
@@ -200,7 +199,7 @@ def test_propagation_spreads_a_point_over_its_region_and_stops_at_edges():
 
 
 def test_steering_takes_the_reference_statistics_and_ignores_an_absent_one():
-    from chromatize.color import ab_bin_centers, AB_SCALE
+    from chromatize.color import AB_SCALE, ab_bin_centers
     from chromatize.hints import reference_vector, steer_to_reference
 
     centers = ab_bin_centers(step=10) / AB_SCALE

@@ -15,6 +15,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+from conftest import scene
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageSequence
@@ -23,8 +24,6 @@ from chromatize.cli import build_parser, main
 from chromatize.fileio import TMP_PREFIX, atomic_write
 from chromatize.images import ImageError, open_image
 from chromatize.media.video import FrameTimes
-
-from conftest import scene
 
 # --- video from the wild -------------------------------------------------------------------------
 
@@ -436,8 +435,8 @@ def test_nothing_done_is_not_success_and_bare_command_shows_help(tmp_path, capsy
 
 def test_documented_defaults_match_the_code():
     """Help texts and README quote the parser's and the presets' defaults."""
-    from chromatize.training.config import PRESETS
     from chromatize.inference import DEFAULT_SIZE
+    from chromatize.training.config import PRESETS
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     parser = build_parser()

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from chromatize.media.animation import read_animation
 from chromatize.cli import main
 from chromatize.color import rgb8_to_l
-from chromatize.media.frames import FrameColorizer
-from chromatize.inference import load
 from chromatize.evaluation.metrics import CdcAccumulator, WarpErrorAccumulator
+from chromatize.inference import load
+from chromatize.media.animation import read_animation
+from chromatize.media.frames import FrameColorizer
 from chromatize.media.stabilize import FlowStabilizer
 
 

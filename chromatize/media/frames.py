@@ -13,8 +13,8 @@ import numpy as np
 import torch
 
 from ..color import gray8_to_l, merge_l_ab, rgb8_to_l
-from ..inference import Colorizer
 from ..hints import as_points
+from ..inference import Colorizer
 from .stabilize import PointTracker, make_stabilizer
 
 
