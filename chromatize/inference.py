@@ -161,11 +161,13 @@ class Colorizer:
 
     @torch.no_grad()
     def predict_frames(self, l_full: torch.Tensor, *, points: torch.Tensor | None = None,
-                       reference: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+                       reference: torch.Tensor | None = None,
+                       small: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """(B, 1, H, W) L of same-size frames -> the L the model saw (B, 1, h, w) and its
         ab_norm (B, 2, h, w), run `batch_size` frames at a time. points: (B, 3, h, w) hint maps
-        (hints.py) or None; reference: (1, Q + 2) palette for every frame, or None."""
-        small = self.model_input(l_full)
+        (hints.py) or None; reference: (1, Q + 2) palette for every frame, or None; small: the
+        model_input(l_full) when the caller has it already."""
+        small = self.model_input(l_full) if small is None else small
         ab = []
         for start in range(0, small.shape[0], self.batch_size):
             chunk = slice(start, start + self.batch_size)

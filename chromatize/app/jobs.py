@@ -23,8 +23,6 @@ from ..media.batch import SUFFIX, MediaOptions, colorize_media
 from ..media.video import frame_count, is_video
 from ..models import load_model
 
-PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
-MOVING_SUFFIXES = {".gif", ".webp", ".png", ".apng", ".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v"}
 PLAYABLE_VIDEO = {".mp4", ".webm"}      # what a browser plays; other videos come back as .mp4 in the page
 
 

@@ -41,16 +41,19 @@ def predictions(colorizer: Colorizer, frames: Iterable[np.ndarray], *, hints=Non
     tracker = PointTracker(as_points(hints)) if hints else None
     while chunk := list(islice(frames, colorizer.batch_size)):
         l_full = frames_lightness(chunk)
-        points = _tracked_maps(colorizer, tracker, l_full) if tracker else None
-        hints_in = {k: v for k, v in (("points", points), ("reference", palette)) if v is not None}
+        hints_in = {"reference": palette} if palette is not None else {}
+        if tracker:
+            small = colorizer.model_input(l_full)                              # (B, 1, h, w), resized once
+            hints_in.update(points=_tracked_maps(colorizer, tracker, l_full, small), small=small)
         l_small, ab = colorizer.predict_frames(l_full, **hints_in)
         for i in range(len(chunk)):
             yield Prediction(l_full[i:i + 1], l_small[i, 0].numpy(), ab[i].numpy())
 
 
-def _tracked_maps(colorizer: Colorizer, tracker: PointTracker, l_full: torch.Tensor) -> torch.Tensor | None:
-    """(B, 3, h, w) hint maps of a chunk of frames, the points carried along the motion frame by frame."""
-    small = colorizer.model_input(l_full)                                      # (B, 1, h, w)
+def _tracked_maps(colorizer: Colorizer, tracker: PointTracker, l_full: torch.Tensor,
+                  small: torch.Tensor) -> torch.Tensor:
+    """(B, 3, h, w) hint maps of a chunk of frames (small: the (B, 1, h, w) L the model sees), the
+    points carried along the motion frame by frame."""
     full = tuple(l_full.shape[-2:])
     maps = []
     for i in range(len(l_full)):
