@@ -3,7 +3,7 @@
 # split in splits/ (scripts/make_splits.py): it trains on splits/train.txt and validates (picks its
 # best epoch) on splits/tune.txt; splits/test.txt is never seen. The photos bundled in examples/
 # are in no list.
-# Usage: bash scripts/train_default.sh [RUN_DIR]    (BUDGET_MIN minutes of steps, 65 by default;
+# Usage: bash scripts/train_default.sh [RUN_DIR]    (BUDGET_MIN minutes of steps, 105 by default;
 #        resumable: RESUME=1 bash scripts/train_default.sh RUN_DIR continues an interrupted run)
 # Then ship it: .venv/bin/chromatize export RUN_DIR/best.pt chromatize/weights/default.safetensors --half
 set -euo pipefail
@@ -20,4 +20,4 @@ for part in train tune; do
   done < "splits/$part.txt"
 done
 "$CHROMATIZE" train "$pool/train" --val-dir "$pool/tune" --out "$RUN" --preset default --seed 0 --sample-every 5 \
-  --epochs 100000 --time-budget-min "${BUDGET_MIN:-65}" ${RESUME:+--resume}
+  --epochs 100000 --time-budget-min "${BUDGET_MIN:-105}" ${RESUME:+--resume}

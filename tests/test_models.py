@@ -115,3 +115,22 @@ def test_init_from_copies_shared_weights_and_decode_knobs(tmp_path):
     assert torch.allclose(source(x, points), target(x, points), atol=1e-5)      # the pyramid starts at zero
     with pytest.raises(ModelFileError, match="source.safetensors: .* has shape"):
         init_from(create_model("unet", width=16, hints=True), path)
+
+
+def test_bottleneck_attention_mixes_distant_cells_and_round_trips(tmp_path):
+    from chromatize.models.unet import BottleneckAttention
+
+    torch.manual_seed(0)
+    block = BottleneckAttention(16).eval()
+    x = torch.randn(1, 16, 8, 8)
+    moved = x.clone()
+    moved[0, :, 7, 7] += 3.0                                      # change only the far corner cell
+    out, out_moved = block(x), block(moved)
+    assert (out_moved[0, :, 0, 0] - out[0, :, 0, 0]).abs().max() > 1e-3    # the opposite corner feels it
+    model = create_model("unet", width=8, depth=1, attention=1).eval()
+    loaded = load_model(save_model(model, tmp_path / "a.safetensors")).eval()
+    assert loaded.config["attention"] == 1
+    l_norm = torch.rand(1, 1, 64, 48) * 2 - 1
+    assert torch.allclose(loaded(l_norm), model(l_norm), atol=1e-5)
+    with pytest.raises(ValueError, match="attention"):
+        create_model("unet", attention=-1)

@@ -12,6 +12,9 @@ point-hint maps of hints.py):
            without the pyramid starts out unchanged). Tried as a 55-minute fine-tune of the default:
            it followed points better on its own but, with hints.propagate, scored below the
            default on the tune split (BENCHMARKS.md, "Colour hints"), so the default does without
+    attention (option, `attention=N`): N self-attention blocks over the H/16 cells after the
+           fusion (pre-norm, 4 heads, a 1x1 feed-forward; no position code: the convolutions
+           before them carry where a cell is), so every cell sees the whole photo
     global mean-pool of down3 (+ with hints, the reference palette (B, Q + 2) through a linear
            layer) -> MLP -> (B, c4), broadcast and fused into the bottleneck by a 1x1 conv over
            [local, global] (Iizuka et al. 2016's fusion layer, no downloaded backbone)
@@ -37,6 +40,24 @@ from ._registry import register_model
 HEADS = ("classification", "regression")
 
 
+class BottleneckAttention(nn.Module):
+    """Pre-norm self-attention + feed-forward over the cells of a (B, C, h, w) map, residual."""
+
+    def __init__(self, channels: int, heads: int = 4):
+        super().__init__()
+        self.norm1, self.norm2 = nn.GroupNorm(1, channels), nn.GroupNorm(1, channels)
+        self.attn = nn.MultiheadAttention(channels, heads, batch_first=True)
+        self.ff = nn.Sequential(nn.Conv2d(channels, 2 * channels, 1), nn.ReLU(inplace=True),
+                                nn.Conv2d(2 * channels, channels, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, c, h, w = x.shape
+        tokens = self.norm1(x).flatten(2).transpose(1, 2)                  # (B, h*w, C)
+        mixed, _ = self.attn(tokens, tokens, tokens, need_weights=False)
+        x = x + mixed.transpose(1, 2).reshape(b, c, h, w)
+        return x + self.ff(self.norm2(x))
+
+
 def _hint_net(channels: int) -> nn.Sequential:
     """(ab, share) per cell -> decoder features; the last layer starts at zero."""
     net = nn.Sequential(nn.Conv2d(3, 32, 1), nn.ReLU(inplace=True), nn.Conv2d(32, channels, 1))
@@ -51,17 +72,19 @@ class UNetColorizer(Colorizer2d):
 
     def __init__(self, *, width: int = 24, head: str = "classification", bin_step: int = 10,
                  temperature: float = 0.38, hints: bool = False, depth: int = 2, chroma_gain: float = 0.0,
-                 hint_pyramid: bool = False):
+                 hint_pyramid: bool = False, attention: int = 0):
         if head not in HEADS:
             raise ValueError(f"head must be one of {HEADS}, got {head!r}")
         if depth < 1:
             raise ValueError(f"depth must be at least 1, got {depth}")
         if chroma_gain < 0:
             raise ValueError(f"chroma_gain must be >= 0, got {chroma_gain}")
+        if attention < 0:
+            raise ValueError(f"attention must be 0 or more blocks, got {attention}")
         if hint_pyramid and not hints:
             raise ValueError("hint_pyramid needs hints=True")
         super().__init__(width=width, head=head, bin_step=bin_step, temperature=temperature, hints=hints,
-                         depth=depth, chroma_gain=chroma_gain, **({"hint_pyramid": True} if hint_pyramid else {}))
+                         depth=depth, chroma_gain=chroma_gain, **({"hint_pyramid": True} if hint_pyramid else {}), **({"attention": attention} if attention else {}))
         c1, c2, c3, c4 = width, 2 * width, 4 * width, 8 * width
         self.temperature, self.chroma_gain, self.takes_hints = temperature, chroma_gain, hints
         self.stem = nn.Sequential(conv_relu(4 if hints else 1, c1, stride=2, norm=True), conv_relu(c1, c1, norm=True))
@@ -69,6 +92,7 @@ class UNetColorizer(Colorizer2d):
         self.down2 = nn.Sequential(conv_relu(c2, c3, stride=2, norm=True), conv_relu(c3, c3, norm=True))
         self.down3 = nn.Sequential(conv_relu(c3, c4, stride=2, norm=True),
                                    *(conv_relu(c4, c4, dilation=2 if i < 2 else 4, norm=True) for i in range(depth)))
+        self.attention = nn.Sequential(*(BottleneckAttention(c4) for _ in range(attention)))
         self.global_mlp = nn.Sequential(nn.Linear(c4, c4), nn.ReLU(inplace=True), nn.Linear(c4, c4),
                                         nn.ReLU(inplace=True))
         self.fuse = nn.Sequential(nn.Conv2d(2 * c4, c4, 1, bias=False), nn.BatchNorm2d(c4), nn.ReLU(inplace=True))
@@ -114,7 +138,7 @@ class UNetColorizer(Colorizer2d):
             pooled = pooled + self.reference_in(reference.to(pooled.dtype))
         g = self.global_mlp(pooled)                              # (B, c4)
         g = g[:, :, None, None].expand_as(s16)                   # (B, c4, H/16, W/16)
-        x = self.fuse(torch.cat((s16, g), dim=1)) + extra[16]    # (B, c4, H/16, W/16)
+        x = self.attention(self.fuse(torch.cat((s16, g), dim=1))) + extra[16]   # (B, c4, H/16, W/16)
         x = self.up1(torch.cat((self.up(x) + extra[8], s8), dim=1))   # (B, c3, H/8, W/8)
         x = self.up2(torch.cat((self.up(x) + extra[4], s4), dim=1))   # (B, c2, H/4, W/4)
         out = self.head(x)                                       # (B, Q or 2, H/4, W/4)
