@@ -14,7 +14,10 @@ point-hint maps of hints.py):
            default on the tune split (BENCHMARKS.md, "Colour hints"), so the default does without
     attention (option, `attention=N`): N self-attention blocks over the H/16 cells after the
            fusion (pre-norm, 4 heads, a 1x1 feed-forward; no position code: the convolutions
-           before them carry where a cell is), so every cell sees the whole photo
+           before them carry where a cell is), so every cell sees the whole photo. Tried at width 32 with
+           flips for 105 minutes: it overfit the 564 training photos and scored 0.24 dB below the
+           default on the tune split (BENCHMARKS.md, "Quality on the test split"), so the default
+           does without
     global mean-pool of down3 (+ with hints, the reference palette (B, Q + 2) through a linear
            layer) -> MLP -> (B, c4), broadcast and fused into the bottleneck by a 1x1 conv over
            [local, global] (Iizuka et al. 2016's fusion layer, no downloaded backbone)

@@ -89,12 +89,10 @@ PRESETS: dict[str, dict] = {
     # Our default recipe: the U-Net with bin classification (milder rebalancing, plus a Huber term on
     # the decoded mean ab), AdamW with cosine decay, EMA of the weights; it takes colour hints
     # (simulated in training; half the images get none, so automatic colour keeps its share) and
-    # 30 % of its inputs get old-photo damage. Wider than the report's net, with one self-attention
-    # block at 1/16 for context across the photo, and horizontal flips (the seed-beta preset keeps the
-    # report's choice of none): with 564 training images, a mirrored photo is a new one.
-    "default": dict(model="unet", model_kwargs={"hints": True, "depth": 4, "width": 32, "attention": 1}, size=192,
-                    optimizer="adamw", lr=2e-3, batch_size=16, lr_schedule="cosine", rebalance=0.75,
-                    ab_regression=10.0, ema=0.999, degrade=0.3, hint_free=0.5, flips=True),
+    # 30 % of its inputs get old-photo damage.
+    "default": dict(model="unet", model_kwargs={"hints": True, "depth": 4}, size=192, optimizer="adamw", lr=2e-3,
+                    batch_size=16, lr_schedule="cosine", rebalance=0.75, ab_regression=10.0, ema=0.999,
+                    degrade=0.3, hint_free=0.5),
 }
 
 
