@@ -155,6 +155,8 @@ def _add_train(sub) -> None:
     p.add_argument("--max-images", type=int, help="use at most N images (0 = all)")
     p.add_argument("--seed", type=int)
     p.add_argument("--device", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--precision", choices=["auto", "fp32"],
+                   help="auto (default): bf16 autocast on CUDA and on CPUs with AMX, fp32 elsewhere; fp32: always")
     again = p.add_mutually_exclusive_group()
     again.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
     again.add_argument("--overwrite", action="store_true", help="start afresh in an existing run folder, replacing it")
@@ -164,7 +166,7 @@ def _add_train(sub) -> None:
 _TRAIN_FLAGS = ("model", "size", "epochs", "steps_per_epoch", "batch_size", "lr", "lr_schedule", "optimizer",
                 "loss", "rebalance", "ab_regression", "ema", "val_dir", "val_split", "augment", "flips", "degrade",
                 "hint_free", "init", "patience",
-                "time_budget_min", "checkpoint_every_steps", "sample_every", "max_images", "seed", "device")
+                "time_budget_min", "checkpoint_every_steps", "sample_every", "max_images", "seed", "device", "precision")
 
 
 def _run_train(args) -> int:

@@ -28,7 +28,8 @@ def torchrun(*args: str, nproc: int = 2) -> subprocess.CompletedProcess:
 
 
 TRAIN = ["--model", "alpha", "--size", "32", "--steps-per-epoch", "3", "--no-augment", "--degrade", "0",
-         "--lr", "3e-3", "--lr-schedule", "constant", "--seed", "0", "--device", "cpu", "--sample-every", "0", "-q"]
+         "--lr", "3e-3", "--lr-schedule", "constant", "--seed", "0", "--device", "cpu", "--sample-every", "0", "-q",
+         "--precision", "fp32"]                 # bf16 on an AMX CPU would round the two runs apart
 
 
 def test_two_processes_train_like_one_with_the_same_global_batch(photo_dir, tmp_path):

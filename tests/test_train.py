@@ -82,6 +82,8 @@ def test_config_rejects_unknown_keys_and_presets():
         TrainConfig.from_dict({"colour": 1})
     with pytest.raises(ValueError, match="seed-beta"):
         build_config(preset="nope")
+    with pytest.raises(ValueError, match="precision must be auto or fp32, got 'fp16'"):
+        TrainConfig(precision="fp16")
 
 
 def test_seed_beta_preset_is_the_reports_recipe():

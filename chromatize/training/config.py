@@ -35,6 +35,7 @@ class TrainConfig:
     zoom: float = 0.2                   # zoom range: scale in [1 - zoom, 1 + zoom]
     seed: int = 0                       # seeds the split, batches, augmentation and weights
     device: str = "auto"                # auto | cpu | cuda
+    precision: str = "auto"             # auto: bf16 autocast where it is fast (CUDA, AMX CPUs) | fp32: always fp32
     time_budget_min: float = 0.0       # stop training after this many minutes of training steps; 0 = off
     checkpoint_every_steps: int = 0     # also write last.pt every N steps inside an epoch; 0 = per epoch
     patience: int = 0                   # early stopping after this many epochs without val gain; 0 = off
@@ -57,6 +58,7 @@ class TrainConfig:
             ("val_split", 0 < self.val_split < 1, "between 0 and 1"),
             ("degrade", 0 <= self.degrade <= 1, "in [0, 1]"),
             ("hint_free", 0 <= self.hint_free <= 1, "in [0, 1]"),
+            ("precision", self.precision in ("auto", "fp32"), "auto or fp32"),
             ("time_budget_min", self.time_budget_min >= 0, "0 or more"),
             ("patience", self.patience >= 0, "0 or more"),
             ("checkpoint_every_steps", self.checkpoint_every_steps >= 0, "0 or more"),

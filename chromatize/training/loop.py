@@ -229,7 +229,7 @@ def _run_epoch(models, ema: Ema | None, loss_fn, optimizers, train_data, val_dat
         if dist.any(clock.out()):
             break                                                     # time budget spent mid-epoch
         inputs, target = [prepare(x, device) for x in inputs], prepare(target, device)
-        with autocast(device):
+        with autocast(device, enabled=cfg.precision == "auto"):
             loss = loss_fn(net(*inputs), target)
         if not torch.isfinite(loss):
             raise FloatingPointError(f"training loss became {loss.item()} at step {state.step}; lower --lr")
@@ -261,7 +261,7 @@ def _run_epoch(models, ema: Ema | None, loss_fn, optimizers, train_data, val_dat
     state.partial = None
     seconds = time.perf_counter() - started
     val_loss = evaluate_loss(ema.module if ema else model, loss_fn, val_data, batch_size=cfg.batch_size,
-                             device=device, dist=dist)
+                             device=device, dist=dist, bf16=cfg.precision == "auto")
     loss_sum, done_sum, images = dist.sum(total_loss, done, images)   # the whole global batch's figures
     total_loss, done = loss_sum, int(done_sum)
     bar.set_postfix(epoch=state.epoch + 1, loss=f"{total_loss / max(done, 1):.4f}", val=f"{val_loss:.4f}")
@@ -271,13 +271,13 @@ def _run_epoch(models, ema: Ema | None, loss_fn, optimizers, train_data, val_dat
 
 @torch.no_grad()
 def evaluate_loss(model: nn.Module, loss_fn: nn.Module, data: ValData, *, batch_size: int,
-                  device: torch.device, dist: Dist = Dist()) -> float:
+                  device: torch.device, dist: Dist = Dist(), bf16: bool = True) -> float:
     """Mean loss over every validation image (weighted by batch size; split over the ranks)."""
     model.eval()
     total, count = 0.0, 0
     for inputs, target in data.ordered_batches(batch_size, shard=(dist.rank, dist.world)):
         inputs, target = [prepare(x, device) for x in inputs], prepare(target, device)
-        with autocast(device):
+        with autocast(device, enabled=bf16):
             total += loss_fn(model(*inputs), target).item() * target.shape[0]
         count += target.shape[0]
     total, count = dist.sum(total, count)
