@@ -14,10 +14,10 @@ point-hint maps of hints.py):
            default on the tune split (BENCHMARKS.md, "Colour hints"), so the default does without
     attention (option, `attention=N`): N self-attention blocks over the H/16 cells after the
            fusion (pre-norm, 4 heads, a 1x1 feed-forward; no position code: the convolutions
-           before them carry where a cell is), so every cell sees the whole photo. Tried at width 32 with
-           flips for 105 minutes: it overfit the 564 training photos and scored 0.24 dB below the
-           default on the tune split (BENCHMARKS.md, "Quality on the test split"), so the default
-           does without
+           before them carry where a cell is), so every cell sees the whole photo. Tried at
+           width 32 with flips for 105 minutes: it overfit the 564 training photos and scored
+           0.24 dB below the default on the tune split (BENCHMARKS.md, "Quality on the test
+           split"), so the default does without
     global mean-pool of down3 (+ with hints, the reference palette (B, Q + 2) through a linear
            layer) -> MLP -> (B, c4), broadcast and fused into the bottleneck by a 1x1 conv over
            [local, global] (Iizuka et al. 2016's fusion layer, no downloaded backbone)
@@ -86,8 +86,9 @@ class UNetColorizer(Colorizer2d):
             raise ValueError(f"attention must be 0 or more blocks, got {attention}")
         if hint_pyramid and not hints:
             raise ValueError("hint_pyramid needs hints=True")
+        options = {"hint_pyramid": hint_pyramid, "attention": attention}    # in the config only when set
         super().__init__(width=width, head=head, bin_step=bin_step, temperature=temperature, hints=hints,
-                         depth=depth, chroma_gain=chroma_gain, **({"hint_pyramid": True} if hint_pyramid else {}), **({"attention": attention} if attention else {}))
+                         depth=depth, chroma_gain=chroma_gain, **{k: v for k, v in options.items() if v})
         c1, c2, c3, c4 = width, 2 * width, 4 * width, 8 * width
         self.temperature, self.chroma_gain, self.takes_hints = temperature, chroma_gain, hints
         self.stem = nn.Sequential(conv_relu(4 if hints else 1, c1, stride=2, norm=True), conv_relu(c1, c1, norm=True))
