@@ -121,7 +121,8 @@ class PointTracker:
 
     def __init__(self, points: list, *, fb_tol: float = 1.5):
         self.points, self.fb_tol = list(points), fb_tol
-        self._dis = _cv2().DISOpticalFlow_create(_cv2().DISOPTICAL_FLOW_PRESET_FAST)
+        cv2 = _cv2()
+        self._dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_FAST)
         self._prev: np.ndarray | None = None
 
     def step(self, l_small: np.ndarray, full: tuple[int, int]) -> list:

@@ -223,13 +223,14 @@ def _run_epoch(models, ema: Ema | None, loss_fn, optimizers, train_data, val_dat
     epoch_rng = generator.get_state()
     done, total_loss, images = part["done"], part["loss"], part["images"]
     started = time.perf_counter() - part["seconds"]
+    bf16 = cfg.precision == "auto"                                    # autocast where it is fast (runtime.py)
     clock.start()
     shard = (dist.rank, dist.world)
     for inputs, target in train_data.epoch_batches(cfg.batch_size, steps, generator, skip=done, shard=shard):
         if dist.any(clock.out()):
             break                                                     # time budget spent mid-epoch
         inputs, target = [prepare(x, device) for x in inputs], prepare(target, device)
-        with autocast(device, enabled=cfg.precision == "auto"):
+        with autocast(device, enabled=bf16):
             loss = loss_fn(net(*inputs), target)
         if not torch.isfinite(loss):
             raise FloatingPointError(f"training loss became {loss.item()} at step {state.step}; lower --lr")
@@ -261,7 +262,7 @@ def _run_epoch(models, ema: Ema | None, loss_fn, optimizers, train_data, val_dat
     state.partial = None
     seconds = time.perf_counter() - started
     val_loss = evaluate_loss(ema.module if ema else model, loss_fn, val_data, batch_size=cfg.batch_size,
-                             device=device, dist=dist, bf16=cfg.precision == "auto")
+                             device=device, dist=dist, bf16=bf16)
     loss_sum, done_sum, images = dist.sum(total_loss, done, images)   # the whole global batch's figures
     total_loss, done = loss_sum, int(done_sum)
     bar.set_postfix(epoch=state.epoch + 1, loss=f"{total_loss / max(done, 1):.4f}", val=f"{val_loss:.4f}")
