@@ -358,19 +358,30 @@ def _run_serve(args) -> int:
 
 
 def _add_export(sub) -> None:
-    p = sub.add_parser("export", help="export a checkpoint or run folder as .safetensors + .json")
-    p.add_argument("checkpoint", help="a .pt checkpoint or a run folder")
+    p = sub.add_parser("export", help="export a checkpoint or run folder as .safetensors + .json "
+                                      "(several: one ensemble that averages their logits)")
+    p.add_argument("checkpoint", nargs="+", help="a .pt checkpoint, model file or run folder; several make an ensemble")
     p.add_argument("output", help="the .safetensors file to write (its .json config goes beside it)")
     p.add_argument("--half", action="store_true", help="store weights as float16 (half the size)")
+    p.add_argument("--temperature", type=float, help="classifiers: the decode temperature to store")
+    p.add_argument("--chroma-gain", type=float, help="classifiers: the entropy chroma gain to store")
     p.set_defaults(run=_run_export)
 
 
 def _run_export(args) -> int:
-    from .models import load_model, save_model
+    from .models import EnsembleColorizer, load_model, save_model
 
     if not args.output.endswith(".safetensors"):
         raise ValueError(f"{args.output}: the output must end in .safetensors")
-    path = save_model(load_model(args.checkpoint), args.output, half=args.half)
+    models = [load_model(path) for path in args.checkpoint]
+    model = models[0] if len(models) == 1 else EnsembleColorizer.of(models)
+    if (args.temperature, args.chroma_gain) != (None, None) and not hasattr(model, "set_temperature"):
+        raise ValueError(f"{args.checkpoint[0]}: --temperature and --chroma-gain need a classifier head")
+    if args.temperature is not None:
+        model.set_temperature(args.temperature)
+    if args.chroma_gain is not None:
+        model.set_chroma_gain(args.chroma_gain)
+    path = save_model(model, args.output, half=args.half)
     print(f"wrote {path} and {path.with_suffix('.json')}")
     return 0
 

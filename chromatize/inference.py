@@ -1,6 +1,7 @@
 """Colorizer: predict ab at model resolution, paste it onto the original full-resolution L."""
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,7 @@ from .color import merge_l_ab, normalize_ab, normalize_l, rgb_to_lab
 from .hints import as_points, check_inside, point_maps, propagate, reference_vector, steer_to_reference
 from .images import Lightness, open_image, save_colorized, to_lightness, to_rgb_array
 from .models import load_model
-from .runtime import autocast, prepare, resolve_device
+from .runtime import autocast, cpu_has_fast_bf16, prepare, resolve_device
 
 STEER = 1.0                 # how far a reference palette's statistics are transferred (chosen on tune)
 REFERENCE_SIDE = 256        # a reference photo's palette is read at this long side
@@ -62,6 +63,18 @@ class Colorizer:
         self.strength = strength        # the predicted ab are scaled by this: 0 = grey, 1 = as predicted
         self.propagate = propagate      # spread point hints' residuals over their regions (hints.propagate)
         self.steer = STEER              # a reference's colour statistics pulled in this much (hints.steer_to_reference)
+
+    def for_frames(self) -> "Colorizer":
+        """The colorizer for video and animation frames: this one, or, where the model is an
+        ensemble and the device has no fast bf16 path (CUDA or an AMX CPU), a copy that runs the
+        ensemble's first member alone. Two members cost a CPU without AMX about a fifth of its
+        frame rate, which would take 640x480 video below 15 frames/s (BENCHMARKS.md, "Video")."""
+        primary = getattr(self.model, "primary", None)
+        if primary is None or self.device.type == "cuda" or cpu_has_fast_bf16():
+            return self
+        fast = copy.copy(self)
+        fast.model = primary.eval().to(self.device, memory_format=torch.channels_last)
+        return fast
 
     @property
     def takes_hints(self) -> bool:

@@ -1,6 +1,8 @@
 """Where tensors run: device choice and the CPU speed settings, resolved in one place."""
 from __future__ import annotations
 
+import os
+
 import torch
 
 
@@ -21,7 +23,10 @@ def cpu_has_fast_bf16() -> bool:
     Without native bf16 PyTorch emulates it (about 10x slower than channels_last fp32 on an
     AVX2-only EPYC); with AVX512-BF16 but no AMX, a training step of the default model was 1.17x
     slower in bf16 than in fp32 on a 2-core Xeon (BENCHMARKS.md). So autocast is used only here.
+    CHROMATIZE_BF16=0 in the environment turns it off (fp32 everywhere, as a CPU without AMX runs).
     """
+    if os.environ.get("CHROMATIZE_BF16") == "0":
+        return False
     try:
         return bool(torch.cpu._is_amx_tile_supported())
     except (AttributeError, RuntimeError):

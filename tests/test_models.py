@@ -1,9 +1,9 @@
 import pytest
 import torch
 
-from chromatize.models import create_model, list_models, load_model, save_model
+from chromatize.models import EnsembleColorizer, create_model, init_from, list_models, load_model, save_model
 
-SMALL = {"unet": {"width": 8}}
+SMALL = {"unet": {"width": 8}, "ensemble": {"members": [{"name": "unet", "width": 8}, {"name": "unet", "width": 8}]}}
 
 
 def build(name: str):
@@ -16,7 +16,7 @@ def test_registry_lists_the_three_architectures():
 
 
 def test_unknown_model_lists_valid_names():
-    with pytest.raises(ValueError, match="alpha, beta, unet"):
+    with pytest.raises(ValueError, match="alpha, beta, ensemble, unet"):
         create_model("nope")
 
 
@@ -96,6 +96,41 @@ def test_unet_temperature_is_saved_and_sharpens_the_decode(tmp_path):
     with pytest.raises(ValueError, match="positive"):
         model.set_temperature(0)
 
+
+
+def test_export_stores_the_chosen_decode_knobs(tmp_path, capsys):
+    from chromatize.cli import main
+
+    unet = save_model(build("unet"), tmp_path / "u.safetensors")
+    out = tmp_path / "shipped.safetensors"
+    assert main(["export", str(unet), str(out), "--half", "--temperature", "0.7", "--chroma-gain", "0.3"]) == 0
+    shipped = load_model(out)
+    assert (shipped.temperature, shipped.chroma_gain) == (0.7, 0.3)
+    torch.manual_seed(1)
+    other = save_model(create_model("unet", width=8, depth=3), tmp_path / "o.safetensors")
+    pair = tmp_path / "pair.safetensors"
+    assert main(["export", str(unet), str(other), str(pair), "--temperature", "0.6"]) == 0
+    ensemble, first, second = load_model(pair), load_model(unet), load_model(other)
+    assert isinstance(ensemble, EnsembleColorizer) and ensemble.temperature == 0.6
+    l_norm = torch.rand(1, 1, 32, 32) * 2 - 1
+    assert torch.allclose(ensemble(l_norm), (first(l_norm) + second(l_norm)) / 2, atol=1e-6)
+    beta = save_model(build("beta"), tmp_path / "b.safetensors")
+    assert main(["export", str(beta), str(tmp_path / "b2.safetensors"), "--temperature", "0.7"]) == 2
+    assert "classifier head" in capsys.readouterr().err
+    assert main(["export", str(unet), str(beta), str(tmp_path / "b3.safetensors")]) == 2
+    assert "member 1 (beta) is not a bin classifier" in capsys.readouterr().err
+
+
+def test_ensemble_members_must_match_and_a_fine_tune_starts_from_the_first(tmp_path):
+    with pytest.raises(ValueError, match="at least 2"):
+        create_model("ensemble", members=[{"name": "unet", "width": 8}])
+    with pytest.raises(ValueError, match="hint inputs"):
+        create_model("ensemble", members=[{"name": "unet", "width": 8}, {"name": "unet", "width": 8, "hints": True}])
+    ensemble = build("ensemble")
+    path = save_model(ensemble, tmp_path / "e.safetensors")
+    fresh = create_model("unet", width=8)
+    assert init_from(fresh, path) == []
+    assert all(torch.equal(v, ensemble.members[0].state_dict()[k]) for k, v in fresh.state_dict().items())
 
 def test_init_from_copies_shared_weights_and_decode_knobs(tmp_path):
     from chromatize.models import init_from
