@@ -1,14 +1,18 @@
 """Two decodes tried against the shipped one on the tune split (BENCHMARKS.md, "Quality on the test split").
 
     .venv/bin/python benchmarks/decode_alternatives.py splits/tune.txt --root ../shared/data \
-        --model default --train-list splits/train.txt \
+        --model runs/hint2/best.pt --train-list splits/train.txt \
         [--rebalanced 0.55,0.5,0 1,0,1 ...] [--average runs/wide1/best.pt]
+
+(The figures in BENCHMARKS.md were measured on one model, member 1 of today's default ensemble;
+--model default now loads the ensemble.)
 
 --rebalanced T,GAIN,C: undo the class rebalancing before the annealed mean: the logits minus C
 times the log of the rebalancing weights the training loss multiplied in (refitted, as
 training.recipe does, on the --train-list photos; rebalance 0.75 as the default preset). C 0 is
 the plain decode, 1 the full correction.
---average MODEL: the mean of the two models' logits, decoded by the first with its own knobs.
+--average MODEL: the mean of the two models' logits (models.EnsembleColorizer), decoded with the
+first one's knobs.
 Run it on tune, never on test.
 """
 from __future__ import annotations
@@ -25,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from chromatize.evaluation.photos import GrayBaseline, evaluate, format_table, list_photos  # noqa: E402
 from chromatize.inference import Colorizer, load  # noqa: E402
-from chromatize.models import load_model  # noqa: E402
+from chromatize.models import EnsembleColorizer, load_model  # noqa: E402
 from chromatize.training.config import PRESETS  # noqa: E402
 from chromatize.training.data import CACHE_MARGIN, LabCache  # noqa: E402
 from chromatize.training.losses import BinClassLoss  # noqa: E402
@@ -46,17 +50,6 @@ class Rebalanced(torch.nn.Module):
     def predict_ab(self, l_norm, points=None, reference=None):
         ab = self.model.to_ab(self(l_norm, points, reference))
         return F.interpolate(ab, size=l_norm.shape[-2:], mode="bilinear", align_corners=False)
-
-
-class Averaged(Rebalanced):
-    """The mean of two models' logits, decoded by the first."""
-
-    def __init__(self, first, second):
-        super().__init__(first, torch.zeros(first.bin_centers.shape[0]), 0.0)
-        self.second = second
-
-    def forward(self, l_norm, points=None, reference=None):
-        return (self.model(l_norm, points, reference).float() + self.second(l_norm, points, reference).float()) / 2
 
 
 def log_weights(model, train_list: str, root: str) -> torch.Tensor:
@@ -92,7 +85,7 @@ def main() -> None:
                 Colorizer(Rebalanced(model, weights, c), device="cpu"), paths, progress=False)[1]
     if args.average:
         model = load(args.model, device="cpu").model                      # its own knobs again
-        pair = Averaged(model, load_model(args.average))
+        pair = EnsembleColorizer.of([model, load_model(args.average)])
         summaries["logits averaged"] = evaluate(Colorizer(pair, device="cpu"), paths, progress=False)[1]
     print(f"model {args.model}, {len(paths)} photos")
     print(format_table(summaries))

@@ -369,18 +369,13 @@ def _add_export(sub) -> None:
 
 
 def _run_export(args) -> int:
-    from .models import EnsembleColorizer, load_model, save_model
+    from .models import EnsembleColorizer, load_model, save_model, set_decode_knobs
 
     if not args.output.endswith(".safetensors"):
         raise ValueError(f"{args.output}: the output must end in .safetensors")
     models = [load_model(path) for path in args.checkpoint]
     model = models[0] if len(models) == 1 else EnsembleColorizer.of(models)
-    if (args.temperature, args.chroma_gain) != (None, None) and not hasattr(model, "set_temperature"):
-        raise ValueError(f"{args.checkpoint[0]}: --temperature and --chroma-gain need a classifier head")
-    if args.temperature is not None:
-        model.set_temperature(args.temperature)
-    if args.chroma_gain is not None:
-        model.set_chroma_gain(args.chroma_gain)
+    set_decode_knobs(model, args.checkpoint[0], temperature=args.temperature, chroma_gain=args.chroma_gain)
     path = save_model(model, args.output, half=args.half)
     print(f"wrote {path} and {path.with_suffix('.json')}")
     return 0

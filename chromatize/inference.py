@@ -12,7 +12,7 @@ from PIL import Image
 from .color import merge_l_ab, normalize_ab, normalize_l, rgb_to_lab
 from .hints import as_points, check_inside, point_maps, propagate, reference_vector, steer_to_reference
 from .images import Lightness, open_image, save_colorized, to_lightness, to_rgb_array
-from .models import load_model
+from .models import load_model, set_decode_knobs
 from .runtime import autocast, cpu_has_fast_bf16, prepare, resolve_device
 
 STEER = 1.0                 # how far a reference palette's statistics are transferred (chosen on tune)
@@ -34,11 +34,7 @@ def load(model: str | Path = "default", *, size: int = DEFAULT_SIZE, device: str
     propagate: spread what the network did not follow of point hints over their regions (hints.propagate)."""
     path = default_model_path() if str(model) == "default" else Path(model)
     net = load_model(path)
-    for knob, value in (("temperature", temperature), ("chroma_gain", chroma_gain)):
-        if value is not None:
-            if not hasattr(net, f"set_{knob}"):
-                raise ValueError(f"{path}: {knob} applies to bin-classifier models only")
-            getattr(net, f"set_{knob}")(value)
+    set_decode_knobs(net, path, temperature=temperature, chroma_gain=chroma_gain)
     return Colorizer(net, size=size, device=device, batch_size=batch_size, propagate=propagate)
 
 
@@ -68,7 +64,8 @@ class Colorizer:
         """The colorizer for video and animation frames: this one, or, where the model is an
         ensemble and the device has no fast bf16 path (CUDA or an AMX CPU), a copy that runs the
         ensemble's first member alone. Two members cost a CPU without AMX about a fifth of its
-        frame rate, which would take 640x480 video below 15 frames/s (BENCHMARKS.md, "Video")."""
+        frame rate, which would take 640x480 video below 15 frames/s (BENCHMARKS.md, "The
+        ensemble default: speed")."""
         primary = getattr(self.model, "primary", None)
         if primary is None or self.device.type == "cuda" or cpu_has_fast_bf16():
             return self

@@ -62,6 +62,17 @@ def load_model(path: str | Path) -> nn.Module:
 DECODE_KNOBS = ("temperature", "chroma_gain")
 
 
+def set_decode_knobs(model: nn.Module, source: str | Path, **knobs: float | None) -> None:
+    """Set the decode knobs given (DECODE_KNOBS; None leaves one as it is) on a bin classifier;
+    on any other model it is an error naming `source`."""
+    for knob, value in knobs.items():
+        if value is None:
+            continue
+        if knob not in DECODE_KNOBS or not hasattr(model, f"set_{knob}"):
+            raise ValueError(f"{source}: {knob} applies to models with a classifier head only")
+        getattr(model, f"set_{knob}")(value)
+
+
 def init_from(model: nn.Module, path: str | Path, *, keep: tuple[str, ...] = ()) -> list[str]:
     """Copy into `model` every tensor of the model at `path` (a model file, checkpoint or run
     folder; of an ensemble, its first member) with the same name and shape, and its decode knobs

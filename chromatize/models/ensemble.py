@@ -29,10 +29,10 @@ class EnsembleColorizer(Colorizer2d):
     def __init__(self, *, members: list[dict], temperature: float = 0.55, chroma_gain: float = 0.0):
         if not isinstance(members, list) or len(members) < 2 or not all(isinstance(m, dict) for m in members):
             raise ValueError(f"members must be a list of at least 2 model configs, got {members!r}")
-        super().__init__(members=members, temperature=temperature, chroma_gain=chroma_gain)
-        self.members = nn.ModuleList(create_model(m["name"], **{k: v for k, v in m.items() if k != "name"})
-                                     for m in members)
-        self.config["members"] = [m.config for m in self.members]       # live: the knobs below reach them
+        built = nn.ModuleList(create_model(m["name"], **{k: v for k, v in m.items() if k != "name"}) for m in members)
+        # the members' own configs, live: the knobs set below reach them
+        super().__init__(members=[m.config for m in built], temperature=temperature, chroma_gain=chroma_gain)
+        self.members = built
         first = self.members[0]
         for i, member in enumerate(self.members):
             if not getattr(member, "is_classifier", False):
