@@ -373,6 +373,8 @@ def _run_export(args) -> int:
 
     if not args.output.endswith(".safetensors"):
         raise ValueError(f"{args.output}: the output must end in .safetensors")
+    if any(Path(args.output).resolve() == Path(path).resolve() for path in args.checkpoint):
+        raise ValueError(f"{args.output}: the output would replace an input")
     models = [load_model(path) for path in args.checkpoint]
     model = models[0] if len(models) == 1 else EnsembleColorizer.of(models)
     set_decode_knobs(model, args.checkpoint[0], temperature=args.temperature, chroma_gain=args.chroma_gain)

@@ -106,6 +106,9 @@ def test_export_stores_the_chosen_decode_knobs(tmp_path, capsys):
     assert main(["export", str(unet), str(out), "--half", "--temperature", "0.7", "--chroma-gain", "0.3"]) == 0
     shipped = load_model(out)
     assert (shipped.temperature, shipped.chroma_gain) == (0.7, 0.3)
+    before = unet.read_bytes()
+    assert main(["export", str(unet), str(unet), "--half"]) == 2
+    assert "would replace an input" in capsys.readouterr().err and unet.read_bytes() == before
     torch.manual_seed(1)
     other = save_model(create_model("unet", width=8, depth=3), tmp_path / "o.safetensors")
     pair = tmp_path / "pair.safetensors"
