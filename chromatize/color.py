@@ -74,6 +74,14 @@ def gray_to_l(gray: torch.Tensor) -> torch.Tensor:
     return 116 * f - 16
 
 
+def l_to_gray(l: torch.Tensor) -> torch.Tensor:
+    """(B, 1, H, W) L in [0, 100] -> the grey sRGB value in [0, 1] of that lightness (gray_to_l's inverse)."""
+    _check_channels(l, 1, "l")
+    fy = (l + 16) / 116
+    y = torch.where(fy**3 > _EPS, fy**3, l / _KAPPA)
+    return linear_to_srgb(y)
+
+
 def rgb8_to_l(rgb: np.ndarray) -> torch.Tensor:
     """(B, H, W, 3) uint8 sRGB -> (B, 1, H, W) float32 L, through per-channel lookup tables:
     the fast path for video frames (equal to rgb_to_lab's L up to float rounding)."""

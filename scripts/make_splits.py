@@ -3,7 +3,8 @@ are committed, so every model and benchmark uses the same photos).
 
     python scripts/make_splits.py [--data ../shared/data] [--seed 8]
 
-Photos are split per stratum (source package, the file-name prefix before "__"; GCompris by its
+Photos already in a list keep it (so the test photos of earlier models stay in test); the
+photos new to the data folder are split per stratum (source package, the file-name prefix before "__"; GCompris by its
 resource bundle; the lomiri packages as one, the small Python-library packages as one): test gets
 round(15 %) and tune round(12 %) of each stratum, at least one each where a stratum has 3 or
 more photos. The object photos (cut-outs on white) all go to train: the test is on photos. The
@@ -50,6 +51,17 @@ def split(names: list[str], seed: int) -> dict[str, list[str]]:
     return lists
 
 
+def previous_lists(folder: Path) -> dict[str, str]:
+    """photos/NAME.jpg -> the list it is in today (train, tune or test), from the committed lists."""
+    where = {}
+    for key in ("train", "tune", "test"):
+        path = folder / f"{key}.txt"
+        for rel in path.read_text().split("\n") if path.exists() else []:
+            if rel.startswith("photos/"):
+                where[rel] = key
+    return where
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
@@ -58,10 +70,14 @@ def main() -> None:
     data = Path(args.data)
     held_out = set((ROOT / "examples" / "HELD_OUT.txt").read_text().split())
     photos = [p.name for p in sorted((data / "photos").glob("*.jpg")) if p.name not in held_out]
-    lists = split(photos, args.seed)
-    lists = {k: [f"photos/{n}" for n in v] for k, v in lists.items()}
-    lists["train"] += [f"objects/{p.name}" for p in sorted((data / "objects").glob("*.jpg"))]
     out = ROOT / "splits"
+    kept = previous_lists(out)
+    lists = split([n for n in photos if f"photos/{n}" not in kept], args.seed)
+    lists = {k: [f"photos/{n}" for n in v] for k, v in lists.items()}
+    for rel, key in kept.items():
+        if (data / rel).exists():
+            lists[key].append(rel)
+    lists["train"] += [f"objects/{p.name}" for p in sorted((data / "objects").glob("*.jpg"))]
     out.mkdir(exist_ok=True)
     for key, names in lists.items():
         (out / f"{key}.txt").write_text("".join(f"{n}\n" for n in sorted(names)))

@@ -1,8 +1,14 @@
 """Building blocks shared by the architectures, and the base class every model derives from."""
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
+
+from ..color import AB_SCALE, ab_bin_centers
+
+HEADS = ("classification", "regression")
 
 
 def conv_relu(c_in: int, c_out: int, *, stride: int = 1, dilation: int = 1, norm: bool = False) -> nn.Sequential:
@@ -51,3 +57,68 @@ class Colorizer2d(nn.Module):
         if ab.shape[-2:] != l_norm.shape[-2:]:
             ab = nn.functional.interpolate(ab, size=l_norm.shape[-2:], mode="bilinear", align_corners=False)
         return ab
+
+
+class BinColorizer(Colorizer2d):
+    """Base of the models whose head is logits over the ab bins (or, with head="regression", 2 + tanh):
+    the bins (buffer `bin_centers`, (Q, 2) in ab_norm) and the decode from logits to ab_norm."""
+
+    def __init__(self, *, head: str = "classification", bin_step: int = 10, temperature: float = 0.38,
+                 chroma_gain: float = 0.0, **config):
+        if head not in HEADS:
+            raise ValueError(f"head must be one of {HEADS}, got {head!r}")
+        if chroma_gain < 0:
+            raise ValueError(f"chroma_gain must be >= 0, got {chroma_gain}")
+        super().__init__(head=head, bin_step=bin_step, temperature=temperature, chroma_gain=chroma_gain, **config)
+        self.temperature, self.chroma_gain = temperature, chroma_gain
+        self.register_buffer("bin_centers", ab_bin_centers(step=bin_step) / AB_SCALE)   # (Q, 2) ab_norm
+
+    @property
+    def out_channels(self) -> int:
+        return self.bin_centers.shape[0] if self.is_classifier else 2
+
+    @property
+    def is_classifier(self) -> bool:
+        return self.config["head"] == "classification"
+
+    def head_output(self, out: torch.Tensor) -> torch.Tensor:
+        """The head's raw output -> what forward returns: logits as they are, regression through tanh."""
+        return out if self.is_classifier else torch.tanh(out)
+
+    def set_temperature(self, temperature: float) -> None:
+        """Annealed-mean temperature: 1 = the plain mean (drifts to the gamut's reddish centroid when
+        unsure), towards 0 = the most likely bin (vivid, can be patchy)."""
+        if not temperature > 0:
+            raise ValueError(f"temperature must be positive, got {temperature}")
+        self.temperature = temperature
+        self.config["temperature"] = temperature
+
+    def set_chroma_gain(self, gain: float) -> None:
+        """How strongly an unsure prediction is pulled towards grey (see to_ab); 0 = not at all."""
+        if gain < 0:
+            raise ValueError(f"chroma_gain must be >= 0, got {gain}")
+        self.chroma_gain = gain
+        self.config["chroma_gain"] = gain
+
+    def to_ab(self, out: torch.Tensor) -> torch.Tensor:
+        """Logits -> ab_norm by the annealed mean (Zhang et al. 2016); regression passes through.
+
+        Confidence: with chroma_gain k > 0 the colour is scaled by (1 - H / log Q) ** k, H the
+        entropy of the predicted distribution: where the model is unsure which colour it is
+        (a broad or many-peaked distribution), it holds colour back instead of guessing vividly.
+        """
+        if not self.is_classifier:
+            return out
+        logits = out.float()
+        probs = torch.softmax(logits / self.temperature, dim=1)               # (B, Q, h, w)
+        ab = torch.einsum("bqhw,qc->bchw", probs, self.bin_centers.float())   # (B, 2, h, w)
+        if self.chroma_gain:
+            ab = ab * certainty(logits) ** self.chroma_gain
+        return ab.to(out.dtype)
+
+
+def certainty(logits: torch.Tensor) -> torch.Tensor:
+    """(B, Q, h, w) logits -> (B, 1, h, w) 1 - normalised entropy of softmax(logits), in [0, 1]."""
+    p = torch.softmax(logits.float(), dim=1)
+    entropy = -(p * torch.log(p.clamp_min(1e-12))).sum(1, keepdim=True)
+    return (1 - entropy / math.log(p.shape[1])).clamp(0, 1)

@@ -91,12 +91,16 @@ class _StopRequest:
         self.requested = True
 
 
-def make_optimizer(cfg: TrainConfig, params) -> torch.optim.Optimizer:
+def make_optimizer(cfg: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
+    """The optimizer over the model's own parameter groups where it has them (a pretrained
+    encoder at cfg.encoder_lr x lr: model.param_groups), else over all its parameters at lr."""
     kinds = {"adagrad": torch.optim.Adagrad, "rmsprop": torch.optim.RMSprop,
              "adam": torch.optim.Adam, "adamw": torch.optim.AdamW}
     if cfg.optimizer not in kinds:
         raise ValueError(f"optimizer must be one of {', '.join(kinds)}, got {cfg.optimizer!r}")
-    return kinds[cfg.optimizer](params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    groups = model.param_groups(cfg.lr, encoder_lr=cfg.encoder_lr) if hasattr(model, "param_groups") \
+        else model.parameters()
+    return kinds[cfg.optimizer](groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
 
 
 def make_scheduler(cfg: TrainConfig, optimizer, total_steps: int, clock: "Clock") -> torch.optim.lr_scheduler.LambdaLR:
@@ -172,7 +176,7 @@ def fit(model: nn.Module, loss_fn: nn.Module, train_data: TrainData, val_data: V
         net = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
         log.info("distributed: %d processes x %d images = a global batch of %d", dist.world, cfg.batch_size,
                  dist.world * cfg.batch_size)
-    optimizer = make_optimizer(cfg, model.parameters())
+    optimizer = make_optimizer(cfg, model)
     clock = Clock(cfg.time_budget_min * 60)
     scheduler = make_scheduler(cfg, optimizer, cfg.epochs * steps_per_epoch, clock)
     generator = torch.Generator().manual_seed(cfg.seed)

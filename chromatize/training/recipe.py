@@ -52,6 +52,8 @@ def train_run(data_dir: str | Path, run_dir: str | Path, cfg: TrainConfig, *, re
         atomic_write(run_dir / "val_images.txt", lambda tmp: Path(tmp).write_text(
             "".join(f"{p}\n" for p in val_cache.paths)))
     model = create_model(cfg.model, **cfg.model_kwargs)                 # the same start on every rank
+    if hasattr(model, "start_from_imagenet") and not cfg.init and not resume:
+        model.start_from_imagenet()                                     # the pretrained encoder's weights
     if cfg.init and not resume:
         fresh = init_from(model, _model_path(cfg.init), keep=tuple(cfg.model_kwargs))
         if dist.is_main:

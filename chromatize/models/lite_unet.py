@@ -1,0 +1,108 @@
+"""The default architecture: an ImageNet-trained EfficientNet-Lite0 encoder and a U-Net decoder.
+
+The encoder (efficientnet_lite.py) knows what things are; the decoder turns that into colour.
+Input (B, 1, H, W) l_norm, H and W multiples of 32; with hints, the point-hint maps (B, 3, H, W)
+and the reference palette (B, Q + 2) of hints.py.
+
+    grey    L -> the grey sRGB of that lightness, three equal channels, the encoder's scaling
+    stem    EfficientNet stem conv 3->32 /2, + a 3x3/s2 conv of the point maps (zero-initialised,
+            so the pretrained stem starts unchanged)                         (B, 32, H/2, W/2)
+    encoder taps s4 (24), s8 (40), s16 (112), s32 (320); pooled head features (B, 1280)
+    global  pooled (+ reference palette through a linear layer) -> MLP -> (B, d32), broadcast
+            over s32 and fused with it by a 1x1 conv                           (B, d32, H/32, W/32)
+    up16    x2, concat s16, 3x3 -> d16, 3x3                                     (B, d16, H/16, W/16)
+    up8     x2, concat s8, 3x3 -> d8, 3x3                                       (B, d8, H/8, W/8)
+    up4     x2, concat s4 and the point maps pooled to H/4 (mean hinted ab, hinted share),
+            3x3 -> d4, 3x3                                                       (B, d4, H/4, W/4)
+    head    1x1 -> Q logits over the ab bins (decoded by the annealed mean of BinColorizer)
+
+The output is at H/4 like the U-Net's: the full-resolution L supplies the detail.
+Training (training/recipe.py) starts the encoder from the ImageNet weights (start_from_imagenet),
+gives it a lower learning rate than the decoder (param_groups), and keeps its BatchNorm statistics
+frozen (train() leaves the encoder's BatchNorm layers in eval mode): batches of 16 are too few
+to re-estimate them.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..color import denormalize_l, l_to_gray
+from ..hints import empty_points, empty_reference, reference_dim
+from ._layers import BinColorizer, conv_relu, upsample2
+from ._registry import register_model
+from .efficientnet_lite import HEAD, STEM, TAP_CHANNELS, EfficientNetLite0, load_pretrained, scale_input
+
+DECODER = (192, 128, 96, 64)        # d32, d16, d8, d4
+
+
+def _pooled_points(points: torch.Tensor, scale: int) -> torch.Tensor:
+    """(B, 3, H, W) point maps -> (B, 3, H/s, W/s): mean hinted ab_norm per cell and the hinted share."""
+    pooled = F.avg_pool2d(points, scale)
+    share = pooled[:, 2:]
+    return torch.cat((pooled[:, :2] / share.clamp_min(1e-6), share), dim=1)
+
+
+@register_model("lite_unet")
+class LiteUNetColorizer(BinColorizer):
+    multiple = 32
+    takes_hints = True
+
+    def __init__(self, *, head: str = "classification", bin_step: int = 10, temperature: float = 0.38,
+                 chroma_gain: float = 0.0, decoder: list[int] | tuple[int, ...] = DECODER):
+        if len(decoder) != 4 or any(int(c) < 1 for c in decoder):
+            raise ValueError(f"decoder must be 4 channel counts (1/32, 1/16, 1/8, 1/4), got {decoder!r}")
+        d32, d16, d8, d4 = (int(c) for c in decoder)
+        super().__init__(head=head, bin_step=bin_step, temperature=temperature, chroma_gain=chroma_gain,
+                         decoder=[d32, d16, d8, d4])
+        self.encoder = EfficientNetLite0()
+        del self.encoder._fc                                   # the ImageNet classes are not used here
+        self.hint_stem = nn.Conv2d(3, STEM, 3, stride=2, padding=1, bias=False)
+        nn.init.zeros_(self.hint_stem.weight)
+        self.global_in = nn.Linear(HEAD, d32)
+        self.reference_in = nn.Linear(reference_dim(self.bin_centers.shape[0]), d32)
+        self.global_mlp = nn.Sequential(nn.ReLU(inplace=True), nn.Linear(d32, d32), nn.ReLU(inplace=True))
+        self.fuse = conv_relu(TAP_CHANNELS[32] + d32, d32, norm=True)
+        self.up = upsample2()
+        self.up16 = nn.Sequential(conv_relu(d32 + TAP_CHANNELS[16], d16, norm=True), conv_relu(d16, d16, norm=True))
+        self.up8 = nn.Sequential(conv_relu(d16 + TAP_CHANNELS[8], d8, norm=True), conv_relu(d8, d8, norm=True))
+        self.up4 = nn.Sequential(conv_relu(d8 + TAP_CHANNELS[4] + 3, d4, norm=True), conv_relu(d4, d4, norm=True))
+        self.head = nn.Conv2d(d4, self.out_channels, 1)
+
+    def start_from_imagenet(self, path: str | None = None) -> None:
+        """Load the encoder's ImageNet weights (efficientnet_lite.load_pretrained; the classifier is dropped)."""
+        full = EfficientNetLite0()
+        load_pretrained(full, path)
+        del full._fc
+        self.encoder.load_state_dict(full.state_dict())
+
+    def param_groups(self, lr: float, *, encoder_lr: float) -> list[dict]:
+        """Optimizer groups: the pretrained encoder at encoder_lr x lr, everything else at lr."""
+        encoder = {id(p) for p in self.encoder.parameters()}
+        return [{"params": [p for p in self.encoder.parameters()], "lr": lr * encoder_lr},
+                {"params": [p for p in self.parameters() if id(p) not in encoder], "lr": lr}]
+
+    def train(self, mode: bool = True) -> "LiteUNetColorizer":
+        super().train(mode)
+        for module in self.encoder.modules():
+            if isinstance(module, nn.BatchNorm2d):
+                module.eval()                                  # ImageNet statistics stay
+        return self
+
+    def forward(self, l_norm: torch.Tensor, points: torch.Tensor | None = None,
+                reference: torch.Tensor | None = None) -> torch.Tensor:
+        b, _, h, w = l_norm.shape
+        points = empty_points(b, h, w, like=l_norm) if points is None else points.to(l_norm.dtype)
+        gray = scale_input(l_to_gray(denormalize_l(l_norm.float()))).to(l_norm.dtype)   # (B, 1, H, W)
+        taps, pooled = self.encoder(gray.expand(-1, 3, -1, -1), extra_stem=self.hint_stem(points))
+        if reference is None:
+            reference = empty_reference(b, self.bin_centers.shape[0], like=pooled)
+        g = self.global_mlp(self.global_in(pooled) + self.reference_in(reference.to(pooled.dtype)))  # (B, d32)
+        s32 = taps[32]
+        x = self.fuse(torch.cat((s32, g[:, :, None, None].expand(-1, -1, *s32.shape[-2:])), dim=1))  # (B, d32, H/32, W/32)
+        x = self.up16(torch.cat((self.up(x), taps[16]), dim=1))             # (B, d16, H/16, W/16)
+        x = self.up8(torch.cat((self.up(x), taps[8]), dim=1))               # (B, d8, H/8, W/8)
+        hinted = _pooled_points(points, 4).to(x.dtype)                      # (B, 3, H/4, W/4)
+        x = self.up4(torch.cat((self.up(x), taps[4], hinted), dim=1))       # (B, d4, H/4, W/4)
+        return self.head_output(self.head(x))                               # (B, Q, H/4, W/4)
