@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
+from .fileio import ESCAPE, printable
 from .images import DEFAULT_MAX_MEGAPIXELS, ImageError
 from .inference import DEFAULT_SIZE
 from .media.stabilize import TEMPORAL_MODES
@@ -30,6 +31,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     args = parser.parse_args(argv)
+    for stream in (sys.stdout, sys.stderr):          # file names that are not UTF-8 print as \xNN
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors=ESCAPE)
     logging.basicConfig(level=logging.INFO if not args.quiet else logging.WARNING,
                         format="%(levelname)s: %(message)s")
     previous = signal.signal(signal.SIGTERM, _terminate)
@@ -38,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, FileNotFoundError, FileExistsError, FloatingPointError, ImageError) as err:
         if args.debug:
             raise
-        print(f"chromatize: error: {err}", file=sys.stderr)
+        print(f"chromatize: error: {printable(err)}", file=sys.stderr)
         return 2
     except Terminated:
         print("chromatize: terminated", file=sys.stderr)
@@ -49,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as err:                            # a bug or a case we did not foresee: one line
         if args.debug:
             raise
-        print(f"chromatize: error: {type(err).__name__}: {err} (run with --debug for the traceback)",
+        print(f"chromatize: error: {type(err).__name__}: {printable(err)} (run with --debug for the traceback)",
               file=sys.stderr)
         return 1
     finally:

@@ -1,4 +1,6 @@
-"""Atomic file writes: a temporary file in the target's folder, renamed over the target.
+"""Atomic file writes, and file names as the file system has them.
+
+Atomic writes: a temporary file in the target's folder, renamed over the target.
 
 Temporary files are named `.chromatize-PID-XXXXXXXX.tmp` (short, whatever the target's name,
 so a 255-character file name still fits). A run killed with SIGKILL cannot remove its own; the
@@ -6,6 +8,7 @@ next write into the same folder removes those whose process is gone.
 """
 from __future__ import annotations
 
+import codecs
 import os
 import tempfile
 from pathlib import Path
@@ -13,6 +16,34 @@ from typing import Callable
 
 TMP_PREFIX = ".chromatize-"
 _swept: set[Path] = set()
+
+
+ESCAPE = "chromatize.escape"
+
+
+def _escape_undecodable(err: UnicodeError):
+    """Codec error handler: a byte that was not UTF-8 in a file name (Python keeps it as a lone
+    surrogate, U+DC80-U+DCFF) is written as \\xNN; anything else unencodable as \\uNNNN."""
+    if not isinstance(err, UnicodeEncodeError):
+        raise err
+    chunk = err.object[err.start:err.end]
+    return "".join(f"\\x{ord(c) - 0xDC00:02x}" if 0xDC80 <= ord(c) <= 0xDCFF else f"\\u{ord(c):04x}"
+                   for c in chunk), err.end
+
+
+codecs.register_error(ESCAPE, _escape_undecodable)
+
+
+def printable(text: object) -> str:
+    """A path or message fit for one line of a terminal: bytes of a file name that are not UTF-8
+    as \\xNN (latin1_\\xe9.jpg), line breaks and other control characters as \\n, \\r, \\xNN."""
+    text = str(text).encode("utf-8", ESCAPE).decode("utf-8")
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
+
+
+def name_bytes(name: str) -> int:
+    """Length of a file name in bytes as the file system stores it (undecodable bytes kept)."""
+    return len(os.fsencode(name))
 
 
 def atomic_write(path: str | Path, write: Callable[[str], None]) -> Path:

@@ -5,7 +5,7 @@
 # are in no list.
 # Usage: bash scripts/train_default.sh [RUN_DIR [TRAIN FLAGS...]]
 #   Trains on splits/train.txt and validates (picks its best epoch) on splits/tune.txt, for
-#   BUDGET_MIN minutes of steps (90 by default; about 17 images/s on 2 cores without AMX).
+#   BUDGET_MIN minutes of steps (120 by default; about 17 images/s on 2 cores without AMX).
 #   Flags after RUN_DIR go to `chromatize train`; RESUME=1 continues an interrupted run
 #   (a checkpoint is written every 200 steps).
 # Ship (decode knobs chosen on tune with benchmarks/decode_sweep.py):
@@ -25,4 +25,4 @@ for part in train tune; do
   done < "splits/$part.txt"
 done
 "$CHROMATIZE" train "$pool/train" --val-dir "$pool/tune" --out "$RUN" --preset default --seed 0 --sample-every 5 \
-  --epochs 100000 --time-budget-min "${BUDGET_MIN:-90}" --checkpoint-every-steps 200 ${RESUME:+--resume} "${@:2}"
+  --epochs 100000 --time-budget-min "${BUDGET_MIN:-120}" --checkpoint-every-steps 200 ${RESUME:+--resume} "${@:2}"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from ..fileio import atomic_write
+from ..fileio import atomic_write, printable
 from ..images import ImageError, check_pixels, open_image, save_atomic
 from ..inference import DEFAULT_SIZE, Colorizer, default_model_path
 from ..media.animation import is_animation
@@ -191,10 +191,10 @@ def zip_outputs(paths: list[Path], workspace: Workspace, name: str = "chromatize
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as z:
             seen: set[str] = set()
             for p in paths:
-                arc = p.name
-                n = 2
+                stem, suffix = printable(p.stem), printable(p.suffix)   # a zip stores names as UTF-8: bytes that
+                arc, n = stem + suffix, 2                               # are not UTF-8 are written as \xNN
                 while arc in seen:
-                    arc, n = f"{p.stem}-{n}{p.suffix}", n + 1
+                    arc, n = f"{stem}-{n}{suffix}", n + 1
                 seen.add(arc)
                 z.write(p, arc)
     atomic_write(target, write)

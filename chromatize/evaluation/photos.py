@@ -92,7 +92,8 @@ def list_photos(source: str | Path, *, root: str | Path | None = None) -> list[P
     source = Path(source)
     if source.is_file() and source.suffix == ".txt":
         base = Path(root) if root else source.parent
-        return [base / line.strip() for line in source.read_text().split("\n") if line.strip()]
+        return [base / line.strip() for line in source.read_text(errors="surrogateescape").split("\n")
+                if line.strip()]                               # names that are not UTF-8 kept byte for byte
     paths = find_images(source)
     if not paths:
         raise ValueError(f"{source}: no images found")
@@ -243,7 +244,7 @@ def write_report(out_dir: Path, rows: list[ImageScore], summary: dict, samples: 
     """per_image.csv, summary.json, grid.png (rows of grey | prediction | truth) and, given the
     worst photos' samples, worst.png (the same, lowest gain over grey first)."""
     def write_csv(tmp: str) -> None:
-        with open(tmp, "w", newline="") as fh:
+        with open(tmp, "w", newline="", errors="surrogateescape") as fh:     # file names byte for byte
             writer = csv.DictWriter(fh, fieldnames=list(asdict(rows[0])))
             writer.writeheader()
             writer.writerows(asdict(r) for r in rows)

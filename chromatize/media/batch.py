@@ -13,6 +13,7 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
+from ..fileio import name_bytes, printable
 from ..images import IMAGE_EXTENSIONS, ImageError, find_images, open_image, output_format, save_colorized
 from ..inference import Colorizer, load
 from .animation import colorize_animation, is_animation
@@ -92,12 +93,12 @@ def plan_jobs(inputs: list[str | Path], out_dir: str | Path | None = None, *,
 
 
 def fit_name(path: Path, limit: int = NAME_MAX) -> Path:
-    """Shorten the stem so that the file name fits the file system's limit (in UTF-8 bytes)."""
+    """Shorten the stem so that the file name fits the file system's limit (in bytes, as stored)."""
     name = path.name
-    if len(name.encode()) <= limit:
+    if name_bytes(name) <= limit:
         return path
     stem, suffix = path.stem, path.suffix
-    while len((stem + suffix).encode()) > limit:
+    while name_bytes(stem + suffix) > limit:
         stem = stem[:-1]
     return path.with_name(stem + suffix)
 
@@ -209,7 +210,7 @@ def _predict_chunk(colorizer: Colorizer, loaded: list, report: BatchReport, medi
 
 def _fail(report: BatchReport, job: Job, message: str) -> None:
     report.failed.append((job.source, message))
-    tqdm.write(f"chromatize: error: {message}", file=sys.stderr)
+    tqdm.write(f"chromatize: error: {printable(message)}", file=sys.stderr)
 
 
 def colorize_media(source: str | Path, target: str | Path | None = None, *, model: str | Path | Colorizer = "default",

@@ -50,7 +50,7 @@ def train_run(data_dir: str | Path, run_dir: str | Path, cfg: TrainConfig, *, re
     run_dir.mkdir(parents=True, exist_ok=True)
     if dist.is_main:
         atomic_write(run_dir / "val_images.txt", lambda tmp: Path(tmp).write_text(
-            "".join(f"{p}\n" for p in val_cache.paths)))
+            "".join(f"{p}\n" for p in val_cache.paths), errors="surrogateescape"))   # names kept byte for byte
     model = create_model(cfg.model, **cfg.model_kwargs)                 # the same start on every rank
     if hasattr(model, "start_from_imagenet") and not cfg.init and not resume:
         model.start_from_imagenet()                                     # the pretrained encoder's weights
