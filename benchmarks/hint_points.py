@@ -11,6 +11,11 @@ the mean colour of the truth over a small patch. "kept" is the share of hinted p
 lies within 10 ab units of the hint. For a different reference, photo i gets photo i+1 of the list;
 the table gives the distance (Jensen-Shannon, ab histograms over the model's bins) between the
 output's colours and the reference's, without and with the reference: lower with = moved towards it.
+"One point's reach" asks whether a true-colour point changes the right pixels: with one seeded
+point per photo, of the pixels whose a,b move by more than MOVED ab units against the automatic
+output, the share whose true colour lies within NEAR ab units of the hint (pooled over all photos;
+the target is at least 70 %), and the moved pixels' share of the photo; network alone and with
+propagation.
 The grid shows grey | automatic | 10 hints (points drawn as rings) | truth.
 """
 from __future__ import annotations
@@ -32,6 +37,7 @@ from chromatize.hints import reference_vector  # noqa: E402
 from chromatize.images import open_image  # noqa: E402
 from chromatize.inference import load  # noqa: E402
 
+MOVED, NEAR = 10.0, 20.0     # ab units: a pixel "moved" by a point; a true colour "near" the hint
 ZHANG_2017 = {0: 24.43, 1: 25.37, 5: 27.39, 10: 28.42, 20: 29.34, 50: 30.42}     # ImageNet, their table
 
 
@@ -58,6 +64,27 @@ def reference_shift(colorizer, paths: list[Path]) -> tuple[float, float]:
         without.append(js(palette(colorizer, plain), target))
         with_ref.append(js(palette(colorizer, steered), target))
     return float(np.mean(without)), float(np.mean(with_ref))
+
+
+def _ab(rgb: np.ndarray) -> np.ndarray:
+    """(H, W, 3) uint8 -> (H, W, 2) a, b."""
+    return rgb_to_lab(torch.from_numpy(rgb / 255.0).permute(2, 0, 1)[None].float())[0, 1:].permute(1, 2, 0).numpy()
+
+
+def point_reach(colorizer, paths: list[Path], *, seed: int = 0) -> tuple[float, float]:
+    """One true-colour point per photo: (share of moved pixels whose truth is near the hint,
+    moved pixels' share of all pixels), pooled over the photos."""
+    near = moved = total = 0
+    for index, path in enumerate(paths):
+        truth = np.asarray(open_image(path).convert("RGB"))
+        [point] = random_hints(truth, 1, seed=(seed, index))
+        auto = _ab(np.asarray(colorizer.colorize(Image.fromarray(truth))))
+        hinted = _ab(np.asarray(colorizer.colorize(Image.fromarray(truth), hints=[point])))
+        changed = np.hypot(*(hinted - auto).transpose(2, 0, 1)) > MOVED                # (H, W)
+        hint_ab = point.ab_norm().numpy() * 128
+        close = np.hypot(*(_ab(truth) - hint_ab).transpose(2, 0, 1)) <= NEAR
+        near, moved, total = near + int((changed & close).sum()), moved + int(changed.sum()), total + changed.size
+    return near / max(moved, 1), moved / max(total, 1)
 
 
 def hint_grid(colorizer, paths: list[Path], out: Path, *, count: int = 10, rows: int = 4) -> None:
@@ -106,6 +133,12 @@ def main() -> None:
         print(f"{n:>7}{net:>10}{kept(alone):>7}{summary['psnr']:>8.2f}{summary['psnr'] - base:>+8.2f}"
               f"{summary['psnr_ci_low']:>7.2f}-{summary['psnr_ci_high']:<7.2f}{kept(summary):>7}{zhang:>12}",
               flush=True)
+    for propagate in (False, True):
+        colorizer.propagate = propagate
+        share, extent = point_reach(colorizer, paths, seed=args.seed)
+        print(f"one point's reach ({'with propagation' if propagate else 'network alone'}): {share:.1%} of the "
+              f"pixels it moves by > {MOVED:g} ab have a true colour within {NEAR:g} of it; it moves "
+              f"{extent:.1%} of the pixels", flush=True)
     oracle = evaluate(colorizer, paths, options=EvalOptions(reference="self"), progress=False)[1]
     print(f"reference = the photo itself: PSNR {oracle['psnr']:.2f} ({oracle['psnr'] - base:+.2f} dB)")
     without, with_ref = reference_shift(colorizer, paths)

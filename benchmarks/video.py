@@ -64,7 +64,7 @@ def main() -> None:
             times = []
             for _ in range(args.runs):
                 start = time.perf_counter()
-                report = colorize_video(FrameColorizer(colorizer.for_frames(), temporal=temporal), clip, Path(tmp) / "out.mp4",
+                report = colorize_video(FrameColorizer(colorizer, temporal=temporal), clip, Path(tmp) / "out.mp4",
                                         progress=False)
                 times.append(time.perf_counter() - start)
                 assert report.frames == n

@@ -117,7 +117,7 @@ def _add_train(sub) -> None:
     p.add_argument("--preset", choices=sorted(PRESETS), default="default",
                    help="a named recipe (default: %(default)s; flags override it)")
     p.add_argument("--config", help="JSON file of TrainConfig values (flags override it)")
-    p.add_argument("--model", help="architecture: alpha, beta or unet")
+    p.add_argument("--model", help="architecture: alpha, beta, unet or lite_unet (the default preset's)")
     p.add_argument("--model-option", action="append", default=[], metavar="KEY=VALUE",
                    help="architecture option, e.g. extra_convs=3 or width=32 (repeatable)")
     p.add_argument("--size", type=number(int, 16, 2048),
@@ -126,6 +126,8 @@ def _add_train(sub) -> None:
     p.add_argument("--steps-per-epoch", type=number(int, 0), help="0 = one pass over the training images")
     p.add_argument("--batch-size", type=number(int, 1))
     p.add_argument("--lr", type=number(float, 0))
+    p.add_argument("--encoder-lr", type=number(float, 0),
+                   help="a pretrained encoder's learning rate as a share of --lr (default preset: 0.2)")
     p.add_argument("--lr-schedule", choices=["constant", "cosine"])
     p.add_argument("--optimizer", choices=["adagrad", "rmsprop", "adam", "adamw"])
     p.add_argument("--loss", choices=["mse", "l1", "huber"],
@@ -167,20 +169,26 @@ def _add_train(sub) -> None:
     p.set_defaults(run=_run_train)
 
 
-_TRAIN_FLAGS = ("model", "size", "epochs", "steps_per_epoch", "batch_size", "lr", "lr_schedule", "optimizer",
+_TRAIN_FLAGS = ("model", "size", "epochs", "steps_per_epoch", "batch_size", "lr", "encoder_lr", "lr_schedule", "optimizer",
                 "loss", "rebalance", "ab_regression", "ema", "val_dir", "val_split", "augment", "flips", "degrade",
                 "hint_free", "init", "patience",
                 "time_budget_min", "checkpoint_every_steps", "sample_every", "max_images", "seed", "device", "precision")
+
+
+def _model_options(args, cfg) -> dict:
+    """--model-option KEY=VALUE adds to (or overrides) the options the preset or config gave the
+    model; they belong to that model, so --model naming another architecture starts from none."""
+    preset_model = PRESETS[args.preset].get("model") if not args.resume else cfg.model
+    options = {} if args.model and not args.resume and args.model != preset_model and not args.config \
+        else dict(cfg.model_kwargs)
+    options.update(_parse_option(o) for o in args.model_option)
+    return options
 
 
 def _run_train(args) -> int:
     from .training.recipe import train_run
 
     overrides = {k: getattr(args, k) for k in _TRAIN_FLAGS if getattr(args, k) is not None}
-    if args.model_option:
-        overrides["model_kwargs"] = dict(_parse_option(o) for o in args.model_option)
-    elif args.model and not args.resume and args.model != PRESETS[args.preset].get("model"):
-        overrides["model_kwargs"] = {}                 # the preset's options belong to the preset's model
     from .training.distributed import setup
 
     run_dir = Path(args.out)
@@ -194,6 +202,7 @@ def _run_train(args) -> int:
         cfg = build_config(config_file=str(run_dir / "config.json"), overrides=overrides)
     else:
         cfg = build_config(preset=args.preset, config_file=args.config, overrides=overrides)
+    cfg = cfg.updated({"model_kwargs": _model_options(args, cfg)})
     state = train_run(args.data_dir, run_dir, cfg, resume=args.resume, progress=not args.quiet)
     if dist.is_main:
         print(f"trained {state.epoch} epochs ({state.step} steps); best val loss {state.best_val:.4f}; "
@@ -236,6 +245,10 @@ def _add_colorize(sub) -> None:
                    help="annealed-mean temperature of bin-classifier models (lower = more vivid)")
     p.add_argument("--batch-size", type=number(int, 1, 1024), default=8)
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--runtime", default="torch", choices=["torch", "onnx"],
+                   help="run the network in PyTorch (default) or onnxruntime (exported once, then cached)")
+    p.add_argument("--confidence", action="store_true",
+                   help="photos: also write NAME_confidence.png, the model's certainty per pixel (white = sure)")
     p.add_argument("--max-megapixels", type=number(float, 0.001), default=DEFAULT_MAX_MEGAPIXELS,
                    help="refuse images larger than this (default %(default)s; guards against decompression bombs)")
     p.add_argument("--skip-existing", action="store_true", help="leave files whose output already exists")
@@ -267,18 +280,18 @@ def _run_colorize(args) -> int:
     set_max_megapixels(args.max_megapixels)
     dist = setup(args.device)                      # under torchrun: each rank takes its share of the files
     colorizer = load(args.model, size=args.size, device=device_for(dist, args.device), batch_size=args.batch_size,
-                     temperature=args.temperature)
+                     temperature=args.temperature, runtime=args.runtime)
     hints = _read_hints(args)
     if hints:
         colorizer.require_hints("colour hints")
     palette = colorizer.reference_hint(args.reference) if args.reference else None   # read once; fails here
     jobs, problems = plan_jobs(args.inputs, args.out_dir, fmt=args.format)
     for _, message in problems:
-        print(f"chromatize: error: {message}", file=sys.stderr)
+        print(f"chromatize: error: {printable(message)}", file=sys.stderr)
     if not jobs and not problems:
         raise ValueError(f"no images, animations or videos found in {', '.join(args.inputs)}")
     media = MediaOptions(temporal=args.temporal, start=args.start, end=args.end, crf=args.crf, dither=args.dither,
-                         hints=hints, reference=palette)
+                         hints=hints, reference=palette, confidence=args.confidence)
     report = run_jobs(colorizer, dist.shard(jobs), progress=not args.quiet and dist.is_main, media=media,
                       skip_existing=args.skip_existing)
     done, failed, skipped = dist.sum(len(report.done), len(report.failed), len(report.skipped))
@@ -362,10 +375,11 @@ def _run_serve(args) -> int:
 
 
 def _add_export(sub) -> None:
-    p = sub.add_parser("export", help="export a checkpoint or run folder as .safetensors + .json "
-                                      "(several: one ensemble that averages their logits)")
-    p.add_argument("checkpoint", nargs="+", help="a .pt checkpoint, model file or run folder; several make an ensemble")
-    p.add_argument("output", help="the .safetensors file to write (its .json config goes beside it)")
+    p = sub.add_parser("export", help="export a checkpoint or run folder as .safetensors + .json, or as an "
+                                      "ONNX graph (.onnx)")
+    p.add_argument("checkpoint", help="a .pt checkpoint, model file, run folder or 'default'")
+    p.add_argument("output", help="the file to write: .safetensors (its .json config goes beside it) or .onnx "
+                                  "(the network with its decode, for onnxruntime and other programs)")
     p.add_argument("--half", action="store_true", help="store weights as float16 (half the size)")
     p.add_argument("--temperature", type=float, help="classifiers: the decode temperature to store")
     p.add_argument("--chroma-gain", type=float, help="classifiers: the entropy chroma gain to store")
@@ -373,18 +387,33 @@ def _add_export(sub) -> None:
 
 
 def _run_export(args) -> int:
-    from .models import EnsembleColorizer, load_model, save_model, set_decode_knobs
+    from .inference import default_model_path
+    from .models import load_model, save_model, set_decode_knobs
+    from .models.onnx_io import export_onnx
 
-    if not args.output.endswith(".safetensors"):
-        raise ValueError(f"{args.output}: the output must end in .safetensors")
-    if any(Path(args.output).resolve() == Path(path).resolve() for path in args.checkpoint):
-        raise ValueError(f"{args.output}: the output would replace an input")
-    models = [load_model(path) for path in args.checkpoint]
-    model = models[0] if len(models) == 1 else EnsembleColorizer.of(models)
-    set_decode_knobs(model, args.checkpoint[0], temperature=args.temperature, chroma_gain=args.chroma_gain)
+    source = default_model_path() if args.checkpoint == "default" else Path(args.checkpoint)
+    suffix = Path(args.output).suffix
+    if suffix not in (".safetensors", ".onnx"):
+        raise ValueError(f"{args.output}: the output must end in .safetensors or .onnx")
+    if Path(args.output).resolve() == source.resolve():
+        raise ValueError(f"{args.output}: the output would replace the input")
+    model = load_model(source)
+    set_decode_knobs(model, source, temperature=args.temperature, chroma_gain=args.chroma_gain)
+    if suffix == ".onnx":
+        path = export_onnx(model, args.output, card=_card_summary() if args.checkpoint == "default" else "")
+        print(f"wrote {path}")
+        return 0
     path = save_model(model, args.output, half=args.half)
     print(f"wrote {path} and {path.with_suffix('.json')}")
     return 0
+
+
+def _card_summary() -> str:
+    """The model card's one-line summary (its "In short" paragraph)."""
+    from .inference import default_model_path
+
+    card = default_model_path().with_name("MODEL_CARD.md").read_text()
+    return next((line for line in card.splitlines() if line.startswith("**In short**")), "")
 
 
 def _add_evaluate(sub) -> None:

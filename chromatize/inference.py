@@ -1,7 +1,6 @@
 """Colorizer: predict ab at model resolution, paste it onto the original full-resolution L."""
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +12,8 @@ from .color import merge_l_ab, normalize_ab, normalize_l, rgb_to_lab
 from .hints import as_points, check_inside, point_maps, propagate, reference_vector, steer_to_reference
 from .images import Lightness, open_image, save_colorized, to_lightness, to_rgb_array
 from .models import load_model, set_decode_knobs
-from .runtime import autocast, cpu_has_fast_bf16, prepare, resolve_device
+from .models.onnx_io import OnnxNetwork, cached_onnx
+from .runtime import autocast, prepare, resolve_device
 
 STEER = 1.0                 # how far a reference palette's statistics are transferred (chosen on tune)
 REFERENCE_SIDE = 256        # a reference photo's palette is read at this long side
@@ -25,14 +25,29 @@ def default_model_path() -> Path:
     return Path(__file__).resolve().parent / "weights" / "default.safetensors"
 
 
+RUNTIMES = ("torch", "onnx")
+
+
 def load(model: str | Path = "default", *, size: int = DEFAULT_SIZE, device: str = "auto",
          batch_size: int = 8, temperature: float | None = None, chroma_gain: float | None = None,
-         propagate: bool = True) -> "Colorizer":
-    """A ready Colorizer: 'default' (the shipped model), a .safetensors file, a .pt checkpoint
-    or a training run folder. temperature and chroma_gain override a classifier's decode knobs
-    (annealed-mean temperature; how much unsure colour is held back, see models/unet.py);
-    propagate: spread what the network did not follow of point hints over their regions (hints.propagate)."""
+         propagate: bool = True, runtime: str = "torch") -> "Colorizer":
+    """A ready Colorizer: 'default' (the shipped model), a .safetensors file, a .pt checkpoint,
+    a training run folder or an exported .onnx graph. temperature and chroma_gain override a
+    classifier's decode knobs (annealed-mean temperature; how much unsure colour is held back, see
+    models/_layers.py); propagate: spread what the network did not follow of point hints over
+    their regions (hints.propagate). runtime "onnx" runs the network in onnxruntime: a PyTorch
+    model is exported once into the cache folder (models.onnx_io), an .onnx graph is run as it is."""
+    if runtime not in RUNTIMES:
+        raise ValueError(f"runtime must be one of {', '.join(RUNTIMES)}, got {runtime!r}")
     path = default_model_path() if str(model) == "default" else Path(model)
+    if path.suffix == ".onnx" or runtime == "onnx":
+        if temperature is not None or chroma_gain is not None:
+            raise ValueError("the decode knobs are baked into an ONNX graph: export again with "
+                             "--temperature / --chroma-gain, or use --runtime torch")
+        if device not in ("auto", "cpu"):
+            raise ValueError(f"the onnx runtime runs on the CPU here, not on {device!r}")
+        net = OnnxNetwork(path if path.suffix == ".onnx" else cached_onnx(path))
+        return Colorizer(net, size=size, device="cpu", batch_size=batch_size, propagate=propagate)
     net = load_model(path)
     set_decode_knobs(net, path, temperature=temperature, chroma_gain=chroma_gain)
     return Colorizer(net, size=size, device=device, batch_size=batch_size, propagate=propagate)
@@ -59,19 +74,6 @@ class Colorizer:
         self.strength = strength        # the predicted ab are scaled by this: 0 = grey, 1 = as predicted
         self.propagate = propagate      # spread point hints' residuals over their regions (hints.propagate)
         self.steer = STEER              # a reference's colour statistics pulled in this much (hints.steer_to_reference)
-
-    def for_frames(self) -> "Colorizer":
-        """The colorizer for video and animation frames: this one, or, where the model is an
-        ensemble and the device has no fast bf16 path (CUDA or an AMX CPU), a copy that runs the
-        ensemble's first member alone. Two members cost a CPU without AMX about a fifth of its
-        frame rate, which would take 640x480 video below 15 frames/s (BENCHMARKS.md, "The
-        ensemble default: speed")."""
-        primary = getattr(self.model, "primary", None)
-        if primary is None or self.device.type == "cuda" or cpu_has_fast_bf16():
-            return self
-        fast = copy.copy(self)
-        fast.model = primary.eval().to(self.device, memory_format=torch.channels_last)
-        return fast
 
     @property
     def takes_hints(self) -> bool:
@@ -105,6 +107,25 @@ class Colorizer:
         [(light, ab)] = self.predict([image], hints=[hints], reference=reference)
         save_colorized(light, ab, Path(path))
         return Path(path)
+
+    @torch.no_grad()
+    def confidence(self, image: Image.Image | np.ndarray, *, hints=None, reference=None) -> Image.Image:
+        """Where the model is sure of its colour: a grey "L" image of the input's size, 255 where
+        the predicted colour distribution is one bin, 0 where every bin is alike (1 - normalised
+        entropy; models.BinColorizer.certainty), upsampled from model resolution."""
+        light = to_lightness(_as_pil(image))
+        small = self.model_input(light.l_full)                                     # (1, 1, h, w)
+        kw = {}
+        points = self.point_hints(light.l_full, hints)
+        if points is not None:
+            kw["points"] = prepare(points, self.device)
+        if (palette := self.reference_hint(reference)) is not None:
+            kw["reference"] = palette.to(self.device)
+        with autocast(self.device):
+            _, sure = self.model.predict_ab_certainty(normalize_l(prepare(small, self.device)), **kw)
+        sure = F.interpolate(sure.float().cpu(), size=light.l_full.shape[-2:], mode="bilinear",
+                             align_corners=False)                                  # (1, 1, H, W)
+        return Image.fromarray((sure[0, 0].clamp(0, 1) * 255).round().to(torch.uint8).numpy(), "L")
 
     def point_hints(self, l_full: torch.Tensor, hints) -> torch.Tensor | None:
         """[(x, y, colour), ...] on a (1, 1, H, W) image -> (1, 3, h, w) hint maps (None for none)."""

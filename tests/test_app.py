@@ -75,8 +75,8 @@ def small_photo(tmp_path_factory) -> Path:
 
 def _call(client, path, *, hints="", reference=None, strength=1.0):
     ref = gradio_client.handle_file(str(reference)) if reference else None
-    return Path(client.predict(gradio_client.handle_file(str(path)), hints, ref, True, "default", 256, strength,
-                               api_name="/colorize"))
+    return Path(client.predict(gradio_client.handle_file(str(path)), hints=hints, reference=ref, stabilize=True,
+                               model="default", size=256, strength=strength, api_name="/colorize"))
 
 
 def _chroma(img: Image.Image) -> float:
@@ -92,6 +92,8 @@ def _lab(rgb: np.ndarray) -> np.ndarray:
 
 
 def test_api_colorizes_a_photo_at_its_size(client, small_photo):
+    short = Path(client.predict(gradio_client.handle_file(str(small_photo)), api_name="/colorize"))  # the file alone
+    assert Image.open(short).size == Image.open(small_photo).size and _chroma(Image.open(short)) > 2.0
     out = _call(client, small_photo)
     img = Image.open(out)
     assert img.size == Image.open(small_photo).size
@@ -209,6 +211,9 @@ def test_browser_photo_tab(page, small_photo, tmp_path, shots):
     assert img.size == Image.open(small_photo).size and _chroma(img) > 2.0
     page.locator("#photo-out img").first.wait_for()
     page.screenshot(path=str(shots / "web-photo.png"), full_page=True)
+    page.locator("#photo-show-sure input[type=checkbox]").check()
+    page.locator("#photo-sure img").first.wait_for(timeout=60_000)          # the certainty view appears
+    page.screenshot(path=str(shots / "web-confidence.png"), full_page=True)
 
 
 def _pick_color(page, hex_color: str) -> None:

@@ -148,19 +148,3 @@ def test_bad_files_get_one_line_each_and_the_rest_are_done(photo_dir, tmp_path, 
 def test_unknown_model_file_is_a_clear_error(tmp_path, capsys):
     assert main(["colorize", str(tmp_path), "--model", str(tmp_path / "nope.safetensors"), "-q"]) == 2
     assert "nope.safetensors" in capsys.readouterr().err
-
-
-def test_frames_run_an_ensembles_first_member_where_bf16_is_slow(monkeypatch):
-    import chromatize.inference as inference
-    from chromatize.models import create_model
-
-    pair = Colorizer(create_model("ensemble", members=[{"name": "unet", "width": 8}] * 2), size=32, device="cpu")
-    monkeypatch.setattr(inference, "cpu_has_fast_bf16", lambda: True)
-    assert pair.for_frames() is pair
-    monkeypatch.undo()
-    monkeypatch.setenv("CHROMATIZE_BF16", "0")                  # fp32 everywhere, as a CPU without AMX
-    single = pair.for_frames()
-    assert single.model is pair.model.members[0] and pair.model.config["name"] == "ensemble"
-    frame = scene(0).convert("L")
-    assert np.array_equal(np.asarray(single.colorize(frame)), np.asarray(Colorizer(pair.model.members[0], size=32,
-                                                                                   device="cpu").colorize(frame)))

@@ -176,7 +176,7 @@ def test_training_with_hints_and_old_photo_damage_runs(photo_dir, tmp_path):
     from chromatize.training.config import build_config
     from chromatize.training.recipe import train_run
 
-    cfg = build_config(preset="default", overrides=dict(model_kwargs={"width": 8, "hints": True}, size=32,
+    cfg = build_config(preset="scratch", overrides=dict(model_kwargs={"width": 8, "hints": True}, size=32,
                                                         epochs=2, steps_per_epoch=2, batch_size=4, degrade=0.5))
     state = train_run(photo_dir, tmp_path / "run", cfg, progress=False)
     assert state.step == 4 and (tmp_path / "run" / "model.safetensors").exists()

@@ -16,9 +16,12 @@ def history(run_dir):
         return list(csv.DictReader(fh))
 
 
-@pytest.mark.parametrize("preset", ["default", "seed-beta"])
+SMALL_KW = {"default": {"model_kwargs": {"decoder": [8, 8, 8, 8]}}, "scratch": {"model_kwargs": {"width": 8}}}
+
+
+@pytest.mark.parametrize("preset", ["default", "scratch", "seed-beta"])
 def test_training_lowers_the_loss_and_writes_the_run_folder(photo_dir, tmp_path, preset):
-    kw = {"model_kwargs": {"width": 8}} if preset == "default" else {}
+    kw = SMALL_KW.get(preset, {})
     cfg = build_config(preset=preset, overrides=dict(TINY, epochs=4, lr_schedule="constant", **kw))
     state = train_run(photo_dir, tmp_path / "run", cfg, progress=False)
     rows = history(tmp_path / "run")
@@ -101,6 +104,16 @@ def test_cli_train_and_resume(photo_dir, tmp_path, capsys):
     assert main(args[:-5] + ["--epochs", "2", "--resume", "-q"]) == 0
     assert [r["epoch"] for r in history(out)] == ["1", "2"]
     assert "best val loss" in capsys.readouterr().out
+
+
+def test_cli_model_option_adds_to_the_presets_options(photo_dir, tmp_path):
+    import json
+
+    out = tmp_path / "run"
+    assert main(["train", str(photo_dir), "--out", str(out), "--preset", "scratch", "--model-option", "width=8",
+                 "--size", "32", "--epochs", "1", "--steps-per-epoch", "1", "--batch-size", "2", "-q"]) == 0
+    options = json.loads((out / "config.json").read_text())["model_kwargs"]
+    assert options == {"hints": True, "depth": 4, "width": 8}           # the preset's hints and depth kept
 
 
 def test_cli_train_on_empty_folder_fails_with_one_line(tmp_path, capsys):

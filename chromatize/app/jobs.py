@@ -157,6 +157,14 @@ def colorize_photo(path: str | Path, colorizer: Colorizer, workspace: Workspace,
     return target
 
 
+def confidence_map(path: str | Path, colorizer: Colorizer, workspace: Workspace) -> Path:
+    """A photo -> the model's certainty per pixel as a grey PNG (white = sure; Colorizer.confidence)."""
+    path = Path(path)
+    target = workspace.target(path.with_name(f"{path.stem}_confidence.png"), ".png")
+    save_atomic(colorizer.confidence(_open(path)), target)
+    return target
+
+
 def colorize_moving(path: str | Path, colorizer: Colorizer, workspace: Workspace, *, stabilize: bool = True,
                     hints=None, reference=None, playable: bool = False) -> Path:
     """An animation or video -> its colorized copy: an animation keeps its format, frame count and

@@ -31,6 +31,7 @@ from .jobs import (
     colorize_any,
     colorize_moving,
     colorize_photo,
+    confidence_map,
     gray_preview,
     zip_outputs,
 )
@@ -86,13 +87,16 @@ class Jobs:
         return self.models.colorizer(model, size=int(size), strength=float(strength))
 
     @_user_errors
-    def photo(self, path, model, size, strength):
+    def photo(self, path, show_confidence, model, size, strength):
         path = _path(path)
         if not path:
-            return None, None
+            return None, None, gr.update(value=None, visible=bool(show_confidence))
         check_upload(path, self.limits)
-        result = colorize_photo(path, self._colorizer(model, size, strength), self.workspace)
-        return (str(gray_preview(path, self.workspace)), str(result)), str(result)
+        colorizer = self._colorizer(model, size, strength)
+        result = colorize_photo(path, colorizer, self.workspace)
+        sure = str(confidence_map(path, colorizer, self.workspace)) if show_confidence else None
+        return (str(gray_preview(path, self.workspace)), str(result)), str(result), \
+            gr.update(value=sure, visible=bool(show_confidence))
 
     @_user_errors
     def hints(self, path, reference, points, model, size, strength):
@@ -140,7 +144,11 @@ class Jobs:
         return str(zip_outputs(done, self.workspace)), "\n".join(lines)
 
     @_user_errors
-    def api(self, path, hints, reference, stabilize, model, size, strength):
+    def api(self, path, hints=None, reference=None, stabilize=True, model=None, size=DEFAULT_SIZE, strength=1.0):
+        """/colorize: everything but the file may be left out (None: the default model, no hints)."""
+        model = model or self.models.names[0]
+        stabilize = True if stabilize is None else stabilize
+        size, strength = size or DEFAULT_SIZE, 1.0 if strength is None else strength
         if not path:
             raise UploadError("no file given")
         try:
@@ -157,9 +165,13 @@ def _photo_tab(run: Jobs, knobs) -> None:
     with gr.Row():
         source = gr.Image(type="filepath", image_mode=None, label="Black-and-white photo", elem_id="photo-in", height=420)
         slider = gr.ImageSlider(type="filepath", label="Before / after", elem_id="photo-out", height=420)
-    download = gr.File(label="Download (full resolution)", elem_id="photo-download")
-    for trigger in (source, *knobs):
-        trigger.change(run.photo, [source, *knobs], [slider, download], **RAW)
+    with gr.Row():
+        download = gr.File(label="Download (full resolution)", elem_id="photo-download")
+        show = gr.Checkbox(value=False, label="Show where the model is sure of its colour", elem_id="photo-show-sure")
+    sure = gr.Image(type="filepath", label="Certainty (white = sure, black = guessing)", elem_id="photo-sure",
+                    height=300, visible=False, interactive=False)
+    for trigger in (source, show, *knobs):
+        trigger.change(run.photo, [source, show, *knobs], [slider, download, sure], **RAW)
 
 
 def _hints_tab(run: Jobs, knobs, workspace: Workspace) -> None:
@@ -260,7 +272,7 @@ def _api(run: Jobs, knobs) -> None:
     """/colorize: file, hints (JSON list of {"x", "y", "color"}), reference photo -> file."""
     with gr.Row(visible=False):
         source = gr.File(label="file")
-        hints = gr.Textbox(label="hints")
+        hints = gr.Textbox(value="", label="hints")
         reference = gr.File(label="reference")
         stabilize = gr.Checkbox(value=True, label="stabilize")
         out = gr.File(label="colorized")

@@ -14,7 +14,7 @@ import torch
 from tqdm import tqdm
 
 from ..fileio import name_bytes, printable
-from ..images import IMAGE_EXTENSIONS, ImageError, find_images, open_image, output_format, save_colorized
+from ..images import IMAGE_EXTENSIONS, ImageError, find_images, open_image, output_format, save_atomic, save_colorized
 from ..inference import Colorizer, load
 from .animation import colorize_animation, is_animation
 from .frames import FrameColorizer
@@ -22,6 +22,7 @@ from .video import VIDEO_SUFFIXES, colorize_video, is_video
 
 log = logging.getLogger(__name__)
 SUFFIX = "_color"
+CONFIDENCE_SUFFIX = "_confidence"
 NAME_MAX = 255              # bytes in a file name on common file systems
 CHUNK_PIXELS = 16_000_000  # still images batched together hold at most about this many pixels
 
@@ -43,6 +44,7 @@ class MediaOptions:
     dither: bool = True                 # Floyd-Steinberg dithering in GIF output
     hints: list = field(default_factory=list)   # point hints (hints.Point) on the first frame, carried along
     reference: str | Path | torch.Tensor | None = None   # a reference photo (or its palette) for every frame
+    confidence: bool = False            # photos: also write NAME_confidence.png (Colorizer.confidence)
 
 
 @dataclass
@@ -143,6 +145,9 @@ def run_jobs(colorizer: Colorizer, jobs: list[Job], *, progress: bool = True,
     stills, moving = [], []
     for job in jobs:
         (moving if is_video(job.source) or is_animation(job.source) else stills).append(job)
+    if media.confidence and moving:
+        log.warning("--confidence: certainty maps are written for photos only; %d animation(s)/video(s) get none",
+                    len(moving))
     bar = tqdm(total=len(jobs), unit="file", desc="colorizing", disable=not progress, dynamic_ncols=True)
     loaded: list = []
     for job in stills:
@@ -182,14 +187,22 @@ def _pixels(img) -> int:
 
 def _finish_chunk(colorizer: Colorizer, loaded: list, report: BatchReport, media: MediaOptions) -> None:
     """Colorize (job, image) pairs together and write each output (strip by strip: save_colorized)."""
-    for (job, _), prediction in zip(loaded, _predict_chunk(colorizer, loaded, report, media)):
+    for (job, img), prediction in zip(loaded, _predict_chunk(colorizer, loaded, report, media)):
         if prediction is None:
             continue
         try:
             save_colorized(*prediction, job.target)
+            if media.confidence:
+                save_atomic(colorizer.confidence(img, hints=media.hints, reference=media.reference),
+                            confidence_path(job.target))
             report.done.append(job.target)
         except (OSError, ValueError) as err:
             _fail(report, job, f"{job.target}: cannot write ({err})")
+
+
+def confidence_path(target: Path) -> Path:
+    """Where --confidence writes the certainty map of an output: NAME_confidence.png beside it."""
+    return target.with_name(f"{target.stem}{CONFIDENCE_SUFFIX}.png")
 
 
 def _predict_chunk(colorizer: Colorizer, loaded: list, report: BatchReport, media: MediaOptions) -> list:
@@ -223,7 +236,7 @@ def colorize_media(source: str | Path, target: str | Path | None = None, *, mode
         raise ImageError(f"{target}: the output would replace the input")
     colorizer = model if isinstance(model, Colorizer) else load(model)
     options = options or MediaOptions()
-    frames = FrameColorizer(colorizer.for_frames(), temporal=options.temporal, hints=options.hints, reference=options.reference)
+    frames = FrameColorizer(colorizer, temporal=options.temporal, hints=options.hints, reference=options.reference)
     if is_video(source):
         colorize_video(frames, source, target, start=options.start, end=options.end, crf=options.crf,
                        progress=progress)

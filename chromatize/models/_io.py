@@ -75,13 +75,12 @@ def set_decode_knobs(model: nn.Module, source: str | Path, **knobs: float | None
 
 def init_from(model: nn.Module, path: str | Path, *, keep: tuple[str, ...] = ()) -> list[str]:
     """Copy into `model` every tensor of the model at `path` (a model file, checkpoint or run
-    folder; of an ensemble, its first member) with the same name and shape, and its decode knobs
+    folder) with the same name and shape, and its decode knobs
     (DECODE_KNOBS, those not in `keep`);
     returns the names of `model`'s tensors left as they were (layers the source lacks). A source
     that shares nothing, or a tensor whose shape differs, is an error naming the file."""
     path = Path(path)
     source = load_model(path)
-    source = getattr(source, "primary", source)         # an ensemble: its first member
     theirs, ours = source.state_dict(), model.state_dict()
     wrong = [k for k in ours if k in theirs and theirs[k].shape != ours[k].shape]
     if wrong:
@@ -127,6 +126,14 @@ def _read_checkpoint(path: Path) -> tuple[nn.Module, dict]:
     if not isinstance(ckpt, dict) or "model_config" not in ckpt or "model" not in ckpt:
         raise ModelFileError(f"{path}: not a chromatize checkpoint (no model and model_config inside)")
     return model_from_config(ckpt["model_config"], source=path), ckpt["model"]
+
+
+def model_files(path: Path) -> list[Path]:
+    """The files a model is read from: the weights (a run folder's pick), and a .safetensors' config."""
+    path = _pick_from_run(path) if path.is_dir() else path
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such model file")
+    return [path, path.with_suffix(".json")] if path.suffix == ".safetensors" else [path]
 
 
 def _pick_from_run(run_dir: Path) -> Path:

@@ -44,19 +44,38 @@ class Colorizer2d(nn.Module):
     def to_ab(self, out: torch.Tensor) -> torch.Tensor:
         return out
 
+    def certainty(self, out: torch.Tensor) -> torch.Tensor:
+        """(B, C, h, w) raw output -> (B, 1, h, w) how sure the model is, in [0, 1]; a regression
+        model has no distribution to read it from: 1 everywhere."""
+        return torch.ones_like(out[:, :1])
+
+    def run(self, l_norm: torch.Tensor, points: torch.Tensor | None = None,
+            reference: torch.Tensor | None = None) -> torch.Tensor:
+        """forward, with the hints passed only to a model that takes them (an error otherwise)."""
+        if self.takes_hints:
+            return self(l_norm, points, reference)
+        if points is not None or reference is not None:
+            raise ValueError(f"model {self.registry_name!r} was not trained with hints; "
+                             "colour hints and references need a hint model (e.g. the default)")
+        return self(l_norm)
+
     def predict_ab(self, l_norm: torch.Tensor, points: torch.Tensor | None = None,
                    reference: torch.Tensor | None = None) -> torch.Tensor:
         """(B, 1, H, W) l_norm (+ hints, see hints.py) -> (B, 2, H, W) ab_norm in [-1, 1]."""
-        if self.takes_hints:
-            ab = self.to_ab(self(l_norm, points, reference))
-        elif points is not None or reference is not None:
-            raise ValueError(f"model {self.registry_name!r} was not trained with hints; "
-                             "colour hints and references need a hint model (e.g. the default)")
-        else:
-            ab = self.to_ab(self(l_norm))
-        if ab.shape[-2:] != l_norm.shape[-2:]:
-            ab = nn.functional.interpolate(ab, size=l_norm.shape[-2:], mode="bilinear", align_corners=False)
-        return ab
+        return _at_size(self.to_ab(self.run(l_norm, points, reference)), l_norm)
+
+    def predict_ab_certainty(self, l_norm: torch.Tensor, points: torch.Tensor | None = None,
+                             reference: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """As predict_ab, and the (B, 1, H, W) certainty in [0, 1] (see certainty) from the same run."""
+        out = self.run(l_norm, points, reference)
+        return _at_size(self.to_ab(out), l_norm), _at_size(self.certainty(out).to(out.dtype), l_norm)
+
+
+def _at_size(x: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """(B, C, h, w) -> (B, C, H, W) of `like`, bilinear."""
+    if x.shape[-2:] == like.shape[-2:]:
+        return x
+    return nn.functional.interpolate(x, size=like.shape[-2:], mode="bilinear", align_corners=False)
 
 
 class BinColorizer(Colorizer2d):
@@ -115,6 +134,11 @@ class BinColorizer(Colorizer2d):
         if self.chroma_gain:
             ab = ab * certainty(logits) ** self.chroma_gain
         return ab.to(out.dtype)
+
+    def certainty(self, out: torch.Tensor) -> torch.Tensor:
+        """1 - the normalised entropy of the predicted colour distribution: 1 = one bin for sure,
+        0 = every bin alike (regression heads: 1)."""
+        return certainty(out) if self.is_classifier else super().certainty(out)
 
 
 def certainty(logits: torch.Tensor) -> torch.Tensor:

@@ -52,6 +52,8 @@ def train_run(data_dir: str | Path, run_dir: str | Path, cfg: TrainConfig, *, re
         atomic_write(run_dir / "val_images.txt", lambda tmp: Path(tmp).write_text(
             "".join(f"{p}\n" for p in val_cache.paths), errors="surrogateescape"))   # names kept byte for byte
     model = create_model(cfg.model, **cfg.model_kwargs)                 # the same start on every rank
+    if cfg.size % model.multiple:
+        raise ValueError(f"size must be a multiple of {model.multiple} for model {cfg.model!r}, got {cfg.size}")
     if hasattr(model, "start_from_imagenet") and not cfg.init and not resume:
         model.start_from_imagenet()                                     # the pretrained encoder's weights
     if cfg.init and not resume:

@@ -1,0 +1,117 @@
+"""The network as an ONNX graph: onnxruntime gives what PyTorch gives; the onnx runtime path; the
+certainty map."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from conftest import scene
+from PIL import Image
+
+from chromatize.cli import main
+from chromatize.inference import Colorizer, default_model_path, load
+from chromatize.models import create_model, load_model, save_model
+from chromatize.models._layers import BinColorizer
+
+ort = pytest.importorskip("onnxruntime")
+pytest.importorskip("onnxscript")
+
+
+def _inputs(model, b: int, h: int, w: int, seed: int):
+    g = torch.Generator().manual_seed(seed)
+    l_norm = torch.rand(b, 1, h, w, generator=g) * 2 - 1
+    if not model.takes_hints:
+        return (l_norm,)
+    points = torch.zeros(b, 3, h, w)
+    points[:, :2, 5:8, 9:12] = torch.rand(b, 2, 1, 1, generator=g) - 0.5
+    points[:, 2, 5:8, 9:12] = 1
+    reference = torch.zeros(b, model.bin_centers.shape[0] + 2)
+    reference[0, :-2] = torch.softmax(torch.randn(model.bin_centers.shape[0], generator=g) * 3, 0)
+    reference[0, -2:] = torch.tensor([0.2, 1.0])
+    return l_norm, points, reference
+
+
+def _compare(model, path):
+    from chromatize.models.onnx_io import export_onnx
+
+    export_onnx(model, path)
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    names = [i.name for i in session.get_inputs()]
+    for b, h, w in ((1, 64, 96), (2, 96, 64), (1, 128, 128)):
+        inputs = _inputs(model, b, h, w, seed=h + w)
+        with torch.no_grad():
+            ab, sure = model.predict_ab_certainty(*inputs)
+        got_ab, got_sure = session.run(["ab_norm", "certainty"], {n: x.numpy() for n, x in zip(names, inputs)})
+        assert got_ab.shape == (b, 2, h, w) and got_sure.shape == (b, 1, h, w)
+        assert np.abs(got_ab - ab.numpy()).max() < 1e-3
+        assert np.abs(got_sure - sure.numpy()).max() < 1e-3
+    return session
+
+
+@pytest.mark.parametrize("name,options", [("lite_unet", {"decoder": [8, 8, 8, 8]}), ("unet", {"width": 8})])
+def test_a_tiny_model_in_onnxruntime_equals_pytorch(tmp_path, name, options):
+    torch.manual_seed(0)
+    model = create_model(name, temperature=0.5, chroma_gain=0.5, **options).eval()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(torch.randn_like(p) * 0.05)                   # away from the zero start of the hint inputs
+    session = _compare(model, tmp_path / "tiny.onnx")
+    config = json.loads(session.get_modelmeta().custom_metadata_map["chromatize_config"])
+    assert config["name"] == name and config["temperature"] == 0.5
+
+
+def test_the_default_exports_with_its_card_and_licence_and_equals_pytorch(tmp_path, capsys):
+    out = tmp_path / "default.onnx"
+    assert main(["export", "default", str(out)]) == 0
+    meta = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"]).get_modelmeta().custom_metadata_map
+    assert "Apache-2.0" in meta["licence"] and meta["model_card"].startswith("**In short**")
+    _compare(load_model(default_model_path()), tmp_path / "again.onnx")
+
+
+def test_runtime_onnx_colorizes_as_pytorch_does(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    torch.manual_seed(1)
+    path = save_model(create_model("lite_unet", decoder=[8, 8, 8, 8]), tmp_path / "m.safetensors")
+    photo = scene(3, size=(96, 64)).convert("L")
+    hints = [(20, 30, "#c0392b")]
+    by_torch = np.asarray(load(path, size=64).colorize(photo, hints=hints), np.int16)
+    by_onnx = np.asarray(load(path, size=64, runtime="onnx").colorize(photo, hints=hints), np.int16)
+    assert np.abs(by_torch - by_onnx).max() <= 1
+    assert list((tmp_path / "cache" / "chromatize").glob("m-*.onnx"))           # exported once, kept
+    with pytest.raises(ValueError, match="baked into an ONNX graph"):
+        load(path, runtime="onnx", temperature=0.3)
+    with pytest.raises(ValueError, match="runtime must be one of"):
+        load(path, runtime="tensorrt")
+
+
+class _Sure(BinColorizer):
+    """Logits that are one bin for sure on the left half of the image and flat on the right."""
+
+    multiple = 4
+
+    def forward(self, l_norm):
+        b, _, h, w = l_norm.shape
+        logits = torch.zeros(b, self.bin_centers.shape[0], h, w)
+        logits[:, 7, :, : w // 2] = 100.0
+        return logits
+
+
+def test_confidence_is_white_where_the_model_is_sure_and_black_where_it_guesses(tmp_path):
+    colorizer = Colorizer(_Sure(), size=64, device="cpu")
+    photo = scene(0, size=(128, 64)).convert("L")
+    sure = np.asarray(colorizer.confidence(photo))
+    assert sure.shape == (64, 128)
+    assert sure[:, :56].min() == 255 and sure[:, 72:].max() == 0
+
+
+def test_cli_confidence_writes_a_grey_map_beside_each_photo(tmp_path, tiny_model_file):
+    src = tmp_path / "in"
+    src.mkdir()
+    scene(0, size=(80, 48)).save(src / "a.png")
+    assert main(["colorize", str(src), "-o", str(tmp_path / "out"), "--model", str(tiny_model_file),
+                 "--confidence", "-q"]) == 0
+    sure = Image.open(tmp_path / "out" / "a_confidence.png")
+    assert sure.mode == "L" and sure.size == (80, 48)
+    assert (tmp_path / "out" / "a.png").exists()
