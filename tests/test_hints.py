@@ -152,15 +152,29 @@ def test_cli_hints_and_reference(tmp_path, hint_model_file, tiny_model_file, cap
     assert "trained with hints" in capsys.readouterr().err
 
 
-def test_hints_on_an_animation_apply_to_the_first_frame(tmp_path, hint_model_file):
+def _frame_lab(path, index: int) -> np.ndarray:
+    with Image.open(path) as img:
+        img.seek(index)
+        rgb = np.asarray(img.convert("RGB"), np.float32) / 255
+    return rgb_to_lab(torch.from_numpy(rgb).permute(2, 0, 1)[None])[0].numpy()           # (3, H, W)
+
+
+def test_hints_and_reference_reach_the_frames_of_an_animation(tmp_path, hint_model_file):
     frames = [scene(i, size=(48, 40)) for i in range(3)]
     src = tmp_path / "a.gif"
     frames[0].save(src, save_all=True, append_images=frames[1:], duration=100, loop=0)
-    for extra in (["--hint", "5,5,#ff0000"], ["--reference", str(tmp_path / "a.gif")]):
-        out = tmp_path / ("o" + extra[0])
+    outputs = {}
+    for name, extra in (("plain", []), ("hint", ["--hint", "6,6,#ff0000"]), ("reference", ["--reference", str(src)])):
+        out = tmp_path / name
         assert main(["colorize", str(src), "-o", str(out), "--model", str(hint_model_file), "--size", "48",
-                     "--temporal", "off", "-q"] + extra) == 0
+                     "--temporal", "off", "--no-dither", "-q"] + extra) == 0
         assert Image.open(out / "a.gif").n_frames == 3
+        outputs[name] = out / "a.gif"
+    red_a = _frame_lab(outputs["hint"], 0)[1, 5:8, 5:8].mean()
+    assert red_a > 30 and red_a > _frame_lab(outputs["plain"], 0)[1, 5:8, 5:8].mean() + 20   # the point is red
+    moved = [np.abs(_frame_lab(outputs["reference"], i)[1:] - _frame_lab(outputs["plain"], i)[1:]).mean()
+             for i in range(3)]
+    assert min(moved) > 1.0                                   # every frame leans towards the reference
 
 
 def test_degradations_are_seeded_bounded_and_change_the_input():

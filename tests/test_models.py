@@ -128,3 +128,45 @@ def test_init_from_copies_shared_weights_and_decode_knobs(tmp_path):
     assert (target.temperature, target.chroma_gain) == (0.5, 0.7)
     with pytest.raises(ModelFileError, match="source.safetensors: .* has shape"):
         init_from(create_model("unet", width=16), path)
+
+
+def test_chroma_gain_scales_the_decoded_colour_by_certainty_to_the_power_k():
+    import math
+
+    model = create_model("unet", width=8, temperature=1.0, chroma_gain=2.0).eval()
+    q = model.bin_centers.shape[0]
+    logits = torch.full((1, q, 1, 1), -1e4)
+    logits[0, [3, 40], 0, 0] = 0.0                                  # two bins, even odds: entropy log 2
+    certainty = 1 - math.log(2) / math.log(q)
+    mean = (model.bin_centers[3] + model.bin_centers[40]) / 2
+    assert torch.allclose(model.to_ab(logits)[0, :, 0, 0], mean * certainty**2, atol=1e-5)
+    model.set_chroma_gain(0.0)
+    assert torch.allclose(model.to_ab(logits)[0, :, 0, 0], mean, atol=1e-5)
+
+
+def test_load_and_evaluate_apply_the_decode_knobs_they_are_given(tmp_path, capsys):
+    import numpy as np
+    from conftest import scene
+
+    from chromatize.cli import main
+    from chromatize.inference import load
+
+    torch.manual_seed(0)
+    path = save_model(create_model("unet", width=8), tmp_path / "u.safetensors")
+    photo = scene(0, size=(64, 48)).convert("L")
+    chroma = lambda img: float(np.abs(np.asarray(img.convert("YCbCr"), np.float32)[..., 1:] - 128).mean())
+    held, free = load(path, size=64, chroma_gain=6.0), load(path, size=64, chroma_gain=0.0)
+    assert (held.model.chroma_gain, free.model.chroma_gain) == (6.0, 0.0)
+    assert chroma(held.colorize(photo)) < chroma(free.colorize(photo)) - 1     # unsure colour is held back
+    sharp = load(path, size=64, temperature=0.05)
+    assert sharp.model.temperature == 0.05
+    assert not np.array_equal(np.asarray(sharp.colorize(photo)), np.asarray(free.colorize(photo)))
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    scene(1, size=(64, 48)).save(folder / "a.png")
+    cf = []
+    for gain in ("0", "6"):
+        assert main(["evaluate", str(folder), "--model", str(path), "--size", "64", "--chroma-gain", gain, "-q"]) == 0
+        row = [line for line in capsys.readouterr().out.splitlines() if line.startswith("u ")][0].split()
+        cf.append(float(row[8]))                                  # the colourfulness column
+    assert cf[1] < cf[0]
