@@ -1,6 +1,7 @@
 import json
 
 import numpy as np
+import pytest
 from conftest import scene
 from PIL import Image
 
@@ -106,3 +107,21 @@ def test_random_hints_are_seeded_patch_means_of_the_truth():
             assert p.rgb == (200, 30, 30)
     assert hints_kept(truth, a) == 1.0
     assert hints_kept(np.full_like(truth, 128), [p for p in a if p.x > 42] or a[:1]) < 1.0
+
+
+def test_summary_of_three_hand_made_photos():
+    from chromatize.evaluation import metrics
+    from chromatize.evaluation.photos import ImageScore, summarize
+
+    def row(name, psnr, gray, cf, cf_gt):
+        return ImageScore(name, psnr, 0.9, 5.0, cf, cf_gt, 0.8, 0.7, psnr_gray=gray)
+
+    rows = [row("a", 24.0, 22.0, 30.0, 40.0), row("b", 18.0, 22.0, 10.0, 50.0), row("c", 21.0, 20.0, 20.0, 60.0)]
+    aucs = metrics.AucAccumulator()
+    aucs.add(np.zeros((4, 2)), np.zeros((4, 2)))
+    summary = summarize(rows, aucs)
+    assert summary["psnr"] == pytest.approx(21.0) and summary["psnr_gray"] == pytest.approx(64 / 3)
+    assert summary["median_gain"] == pytest.approx(1.0)                 # gains +2, -4, +1
+    assert summary["share_better"] == pytest.approx(2 / 3)
+    assert summary["share_worse_3db"] == pytest.approx(1 / 3)            # only b, 4 dB below grey
+    assert summary["colorfulness"] == pytest.approx(20.0) and summary["delta_cf"] == pytest.approx(30.0)

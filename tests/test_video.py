@@ -300,3 +300,28 @@ def cv2_blur(img):
     import cv2
 
     return cv2.GaussianBlur(img, (0, 0), 2)
+
+
+def test_evaluate_video_scores_a_colourless_model_as_worked_out_independently(tmp_path):
+    import torch
+    from skimage.metrics import peak_signal_noise_ratio
+
+    from chromatize.evaluation.clips import evaluate_clip, read_clip
+    from chromatize.evaluation.photos import GrayBaseline
+    from chromatize.inference import Colorizer
+    from chromatize.models import Colorizer2d
+
+    class NoColour(Colorizer2d):
+        def forward(self, l_norm):
+            return torch.zeros(l_norm.shape[0], 2, *l_norm.shape[-2:])
+
+    src = tmp_path / "truth.mp4"
+    make_video(src, moving_frames(6))
+    summary = evaluate_clip(Colorizer(NoColour(), size=64, device="cpu"), src, modes=("off",), progress=False)
+    frames, _ = read_clip(src)
+    expected = [peak_signal_noise_ratio(f, np.asarray(GrayBaseline().colorize(Image.fromarray(f))), data_range=255)
+                for f in frames]
+    row = summary["modes"]["off"]
+    assert summary["frames"] == 6 and row["psnr"] == pytest.approx(np.mean(expected), abs=0.02)
+    assert row["warp_error"] == 0 and row["cdc"] < 0.01            # grey never flickers (8-bit rounding aside)
+    assert summary["truth"]["cdc"] > 10 * row["cdc"] and summary["truth"]["warp_error"] > 0   # the colour clip moves
