@@ -5,12 +5,13 @@
 # are in no list.
 # Usage: bash scripts/train_default.sh [RUN_DIR [TRAIN FLAGS...]]
 #   Trains on splits/train.txt and validates (picks its best epoch) on splits/tune.txt, for
-#   BUDGET_MIN minutes of steps (120 by default; about 17 images/s on 2 cores without AMX).
+#   BUDGET_MIN minutes of steps (100 by default; about 15 images/s on 2 cores without AMX, fp32).
 #   Flags after RUN_DIR go to `chromatize train`; RESUME=1 continues an interrupted run
 #   (a checkpoint is written every 200 steps).
-# Ship (decode knobs chosen on tune with benchmarks/decode_sweep.py):
+# Ship (decode knobs chosen on tune with benchmarks/decode_sweep.py; the shipped model: best.pt,
+# epoch 39 of 122):
 #   .venv/bin/chromatize export runs/default/best.pt chromatize/weights/default.safetensors --half \
-#       --temperature T --chroma-gain G
+#       --temperature 0.38 --chroma-gain 0.15
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${DATA:-../shared/data}
@@ -25,4 +26,4 @@ for part in train tune; do
   done < "splits/$part.txt"
 done
 "$CHROMATIZE" train "$pool/train" --val-dir "$pool/tune" --out "$RUN" --preset default --seed 0 --sample-every 5 \
-  --epochs 100000 --time-budget-min "${BUDGET_MIN:-120}" --checkpoint-every-steps 200 ${RESUME:+--resume} "${@:2}"
+  --epochs 100000 --time-budget-min "${BUDGET_MIN:-100}" --checkpoint-every-steps 200 ${RESUME:+--resume} "${@:2}"

@@ -111,7 +111,8 @@ class OnnxNetwork:
         except ImportError as err:
             raise ImportError("--runtime onnx needs onnxruntime: pip install onnxruntime") from err
         options = ort.SessionOptions()
-        if threads:
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")   # idle threads sleep: the
+        if threads:                                                                 # colour maths around runs too
             options.intra_op_num_threads = threads
         try:
             self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
