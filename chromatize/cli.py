@@ -387,6 +387,7 @@ def _add_export(sub) -> None:
 
 
 def _run_export(args) -> int:
+    from .app.server import CARD, card_line
     from .inference import default_model_path
     from .models import load_model, save_model, set_decode_knobs
     from .models.onnx_io import export_onnx
@@ -400,20 +401,12 @@ def _run_export(args) -> int:
     model = load_model(source)
     set_decode_knobs(model, source, temperature=args.temperature, chroma_gain=args.chroma_gain)
     if suffix == ".onnx":
-        path = export_onnx(model, args.output, card=_card_summary() if args.checkpoint == "default" else "")
+        path = export_onnx(model, args.output, card=card_line(CARD) if args.checkpoint == "default" else "")
         print(f"wrote {path}")
         return 0
     path = save_model(model, args.output, half=args.half)
     print(f"wrote {path} and {path.with_suffix('.json')}")
     return 0
-
-
-def _card_summary() -> str:
-    """The model card's one-line summary (its "In short" paragraph)."""
-    from .inference import default_model_path
-
-    card = default_model_path().with_name("MODEL_CARD.md").read_text()
-    return next((line for line in card.splitlines() if line.startswith("**In short**")), "")
 
 
 def _add_evaluate(sub) -> None:

@@ -80,7 +80,7 @@ class LiteUNetColorizer(BinColorizer):
     def param_groups(self, lr: float, *, encoder_lr: float) -> list[dict]:
         """Optimizer groups: the pretrained encoder at encoder_lr x lr, everything else at lr."""
         encoder = {id(p) for p in self.encoder.parameters()}
-        return [{"params": [p for p in self.encoder.parameters()], "lr": lr * encoder_lr},
+        return [{"params": list(self.encoder.parameters()), "lr": lr * encoder_lr},
                 {"params": [p for p in self.parameters() if id(p) not in encoder], "lr": lr}]
 
     def train(self, mode: bool = True) -> "LiteUNetColorizer":
