@@ -106,7 +106,7 @@ def test_confidence_is_white_where_the_model_is_sure_and_black_where_it_guesses(
     assert sure[:, :56].min() == 255 and sure[:, 72:].max() == 0
 
 
-def test_cli_confidence_writes_a_grey_map_beside_each_photo(tmp_path, tiny_model_file):
+def test_cli_confidence_writes_a_grey_map_beside_each_photo(tmp_path, tiny_model_file, caplog):
     src = tmp_path / "in"
     src.mkdir()
     scene(0, size=(80, 48)).save(src / "a.png")
@@ -115,3 +115,8 @@ def test_cli_confidence_writes_a_grey_map_beside_each_photo(tmp_path, tiny_model
     sure = Image.open(tmp_path / "out" / "a_confidence.png")
     assert sure.mode == "L" and sure.size == (80, 48)
     assert (tmp_path / "out" / "a.png").exists()
+    scene(1, size=(80, 48)).save(src / "a_confidence.png")             # an input with the map's name
+    assert main(["colorize", str(src), "-o", str(tmp_path / "out2"), "--model", str(tiny_model_file),
+                 "--confidence", "-q"]) == 0
+    assert Image.open(tmp_path / "out2" / "a_confidence.png").mode == "RGB"   # its output, not a's map
+    assert "a.png: no certainty map" in caplog.text

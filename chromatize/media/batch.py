@@ -148,6 +148,7 @@ def run_jobs(colorizer: Colorizer, jobs: list[Job], *, progress: bool = True,
     if media.confidence and moving:
         log.warning("--confidence: certainty maps are written for photos only; %d animation(s)/video(s) get none",
                     len(moving))
+    taken = {real(p) for job in jobs for p in (job.source, job.target)}     # a certainty map replaces none
     bar = tqdm(total=len(jobs), unit="file", desc="colorizing", disable=not progress, dynamic_ncols=True)
     loaded: list = []
     for job in stills:
@@ -158,11 +159,11 @@ def run_jobs(colorizer: Colorizer, jobs: list[Job], *, progress: bool = True,
             _fail(report, job, str(err))
             bar.update(1)
         if loaded and (len(loaded) == colorizer.batch_size or sum(_pixels(img) for _, img in loaded) >= CHUNK_PIXELS):
-            _finish_chunk(colorizer, loaded, report, media)
+            _finish_chunk(colorizer, loaded, report, media, taken)
             bar.update(len(loaded))
             loaded = []
     if loaded:
-        _finish_chunk(colorizer, loaded, report, media)
+        _finish_chunk(colorizer, loaded, report, media, taken)
         bar.update(len(loaded))
     for job in moving:
         _run_moving(colorizer, job, media, report, progress)
@@ -185,16 +186,21 @@ def _pixels(img) -> int:
     return img.width * img.height
 
 
-def _finish_chunk(colorizer: Colorizer, loaded: list, report: BatchReport, media: MediaOptions) -> None:
-    """Colorize (job, image) pairs together and write each output (strip by strip: save_colorized)."""
+def _finish_chunk(colorizer: Colorizer, loaded: list, report: BatchReport, media: MediaOptions,
+                  taken: set[Path]) -> None:
+    """Colorize (job, image) pairs together and write each output (strip by strip: save_colorized),
+    and with media.confidence its certainty map, unless that name is an input's or an output's."""
     for (job, img), prediction in zip(loaded, _predict_chunk(colorizer, loaded, report, media)):
         if prediction is None:
             continue
         try:
             save_colorized(*prediction, job.target)
-            if media.confidence:
-                save_atomic(colorizer.confidence(img, hints=media.hints, reference=media.reference),
-                            confidence_path(job.target))
+            sure = confidence_path(job.target)
+            if media.confidence and real(sure) in taken:
+                log.warning("%s: no certainty map, %s is another file's input or output", printable(job.source),
+                            printable(sure))
+            elif media.confidence:
+                save_atomic(colorizer.confidence(img, hints=media.hints, reference=media.reference), sure)
             report.done.append(job.target)
         except (OSError, ValueError) as err:
             _fail(report, job, f"{job.target}: cannot write ({err})")
