@@ -54,7 +54,7 @@ def main() -> None:
         h, w = colorizer.model_shape(768, 1024)
         x = normalize_l(torch.rand(1, 1, h, w) * 100).contiguous(memory_format=torch.channels_last)
         with torch.no_grad():
-            forward = median_seconds(lambda: colorizer.model.predict_ab(x), args.runs)
+            forward = median_seconds(lambda: colorizer.model.ab_norm(x), args.runs)
         colorize = median_seconds(lambda: colorizer.colorize(image), args.runs)
         whole = median_seconds(lambda: save_atomic(colorizer.colorize(open_image(photo)), tmp / "out.jpg"),
                                args.runs)

@@ -4,7 +4,7 @@
         [--temperatures 0.38 0.5 0.6 0.7] [--gains 0 0.25 0.5 1]
 
 The annealed-mean temperature trades vividness against drift to the gamut centre; the chroma gain
-(models/_layers.py, BinColorizer) holds colour back where the predicted distribution is unsure.
+(models/_layers.py, BinColorNet) holds colour back where the predicted distribution is unsure.
 The network runs once per photo; every pair decodes its logits and is scored as `chromatize
 evaluate` scores (the same PSNR, colourfulness and per-photo gains over grey, at full resolution).
 The rule printed last is the one used to pick the shipped knobs: the best mean PSNR among the

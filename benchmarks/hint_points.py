@@ -5,7 +5,7 @@ the photo itself as reference (the oracle), and a different photo as reference.
         [--points 0 1 2 5 10 20 50] [--seed 0] [--grid docs/hints_grid.png]
 
 "net alone" is the network's own answer to the points; the PSNR columns after it add the geodesic
-propagation of its residual (hints.propagate), as `colorize` does by default.
+propagation of its residual (propagation.propagate), as `colorize` does by default.
 Points are revealed as in `chromatize evaluate --hints N`: N seeded random pixels per photo, each
 the mean colour of the truth over a small patch. "kept" is the share of hinted pixels whose output
 lies within 10 ab units of the hint. For a different reference, photo i gets photo i+1 of the list;

@@ -1,4 +1,4 @@
-"""Chooses the knobs of the geodesic hint propagation (hints.propagate) on the tune split: mean
+"""Chooses the knobs of the geodesic hint propagation (propagation.propagate) on the tune split: mean
 PSNR with N true-colour points (as `chromatize evaluate --hints N`) for each reach and edge cost,
 beside the network alone.
 
@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT))
 
 import chromatize.inference as inference  # noqa: E402
 from chromatize.evaluation.photos import EvalOptions, evaluate, list_photos  # noqa: E402
-from chromatize.hints import propagate  # noqa: E402
+from chromatize.propagation import propagate  # noqa: E402
 
 
 def score(colorizer, paths, points: list[int]) -> list[float]:

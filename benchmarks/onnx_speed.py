@@ -24,7 +24,8 @@ sys.path.insert(0, str(ROOT))
 
 from chromatize.color import normalize_l  # noqa: E402
 from chromatize.images import open_image, save_atomic  # noqa: E402
-from chromatize.inference import Colorizer, default_model_path, load  # noqa: E402
+from chromatize.inference import Colorizer, load
+from chromatize.models import resolve  # noqa: E402
 from chromatize.models import load_model  # noqa: E402
 from chromatize.models.onnx_io import OnnxNetwork, export_onnx  # noqa: E402
 
@@ -49,7 +50,7 @@ def main() -> None:
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp())
     photo = photo_1mp(tmp)
-    source = default_model_path() if args.model == "default" else Path(args.model)
+    source = resolve(args.model)
     graph = export_onnx(load_model(source), tmp / "model.onnx")
     runtimes = {"torch": load(source, device="cpu"),
                 "onnxruntime": Colorizer(OnnxNetwork(graph, threads=args.threads), device="cpu")}
@@ -58,12 +59,12 @@ def main() -> None:
     times: dict[str, dict[str, list[float]]] = {name: {"forward": [], "file": []} for name in runtimes}
     for name, colorizer in runtimes.items():                         # warm-up
         with torch.no_grad():
-            colorizer.model.predict_ab(x)
+            colorizer.model.ab_norm(x)
         colorizer.colorize(open_image(photo))
     for _ in range(args.runs):
         for name, colorizer in runtimes.items():
             with torch.no_grad():
-                times[name]["forward"].append(timed(lambda: colorizer.model.predict_ab(x)))
+                times[name]["forward"].append(timed(lambda: colorizer.model.ab_norm(x)))
             times[name]["file"].append(timed(lambda: save_atomic(colorizer.colorize(open_image(photo)),
                                                                  tmp / f"out_{name}.jpg")))
     print(f"torch {torch.__version__} ({torch.get_num_threads()} threads), model {args.model}, "

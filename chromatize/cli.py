@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     finally:
         signal.signal(signal.SIGTERM, previous)
-        from .training.distributed import teardown
+        from .runtime import teardown
 
         teardown()
 
@@ -186,47 +186,27 @@ def _model_options(args, cfg) -> dict:
 
 
 def _run_train(args) -> int:
-    from .training.recipe import train_run
+    from .models import resolve
+    from .training.recipe import prepare_run_folder, resumed_config, train_run
 
     overrides = {k: getattr(args, k) for k in _TRAIN_FLAGS if getattr(args, k) is not None}
-    from .training.distributed import setup
+    from .runtime import setup
 
     run_dir = Path(args.out)
     dist = setup(args.device or "auto")
     if dist.is_main:
-        _check_run_folder(run_dir, resume=args.resume, overwrite=args.overwrite)
+        prepare_run_folder(run_dir, resume=args.resume, overwrite=args.overwrite)
     dist.barrier()
     if args.resume:
-        if not (run_dir / "config.json").exists():
-            raise FileNotFoundError(f"{run_dir}: nothing to resume (no config.json from an earlier run)")
-        cfg = build_config(config_file=str(run_dir / "config.json"), overrides=overrides)
+        cfg = build_config(config_file=str(resumed_config(run_dir)), overrides=overrides)
     else:
         cfg = build_config(preset=args.preset, config_file=args.config, overrides=overrides)
     cfg = cfg.updated({"model_kwargs": _model_options(args, cfg)})
     state = train_run(args.data_dir, run_dir, cfg, resume=args.resume, progress=not args.quiet)
     if dist.is_main:
         print(f"trained {state.epoch} epochs ({state.step} steps); best val loss {state.best_val:.4f}; "
-              f"model: {run_dir / 'model.safetensors'}")
+              f"model: {resolve(run_dir)}")
     return 0
-
-
-RUN_FILES = ("config.json", "history.csv", "loss.png", "last.pt", "best.pt", "model.safetensors", "model.json",
-             "val_images.txt")
-
-
-def _check_run_folder(run_dir: Path, *, resume: bool, overwrite: bool) -> None:
-    """A run folder is never replaced by accident: an earlier run there needs --resume or --overwrite."""
-    if run_dir.exists() and not run_dir.is_dir():
-        raise ValueError(f"{run_dir}: is a file; --out needs a folder for the run")
-    earlier = run_dir.is_dir() and any((run_dir / name).exists() for name in RUN_FILES)
-    if earlier and not (resume or overwrite):
-        raise ValueError(f"{run_dir}: holds an earlier run; add --resume to continue it or --overwrite to replace it")
-    if earlier and overwrite:
-        import shutil
-
-        for name in RUN_FILES:
-            (run_dir / name).unlink(missing_ok=True)
-        shutil.rmtree(run_dir / "samples", ignore_errors=True)
 
 
 def _add_colorize(sub) -> None:
@@ -270,10 +250,11 @@ def _add_colorize(sub) -> None:
 
 
 def _run_colorize(args) -> int:
+    from .hints import read_hints
     from .images import set_max_megapixels
     from .inference import load
     from .media.batch import MediaOptions, plan_jobs, run_jobs
-    from .training.distributed import device_for, setup
+    from .runtime import device_for, setup
 
     if args.start is not None and args.end is not None and args.end <= args.start:
         raise ValueError(f"--end ({args.end:g}) must be after --start ({args.start:g})")
@@ -281,7 +262,7 @@ def _run_colorize(args) -> int:
     dist = setup(args.device)                      # under torchrun: each rank takes its share of the files
     colorizer = load(args.model, size=args.size, device=device_for(dist, args.device), batch_size=args.batch_size,
                      temperature=args.temperature, runtime=args.runtime)
-    hints = _read_hints(args)
+    hints = read_hints(args.hint, args.hints)
     if hints:
         colorizer.require_hints("colour hints")
     palette = colorizer.reference_hint(args.reference) if args.reference else None   # read once; fails here
@@ -302,27 +283,6 @@ def _run_colorize(args) -> int:
         skip = f", {int(skipped)} skipped (output exists)" if skipped else ""
         print(f"colorized {int(done)} file(s) {where}{ranks}; {int(failed)} failed{skip}")
     return 1 if failed else 0
-
-
-def _read_hints(args) -> list:
-    """--hint X,Y,COLOR (repeatable) and --hints FILE -> [(x, y, colour), ...]; bad ones are errors."""
-    from .hints import as_points
-
-    hints = []
-    for text in args.hint:
-        parts = text.split(",")
-        if len(parts) != 3:
-            raise ValueError(f"--hint {text!r}: expected X,Y,#rrggbb")
-        hints.append(tuple(parts))
-    if args.hints:
-        try:
-            entries = json.loads(Path(args.hints).read_text())
-            hints += [(e["x"], e["y"], e["color"]) for e in entries]
-        except FileNotFoundError:
-            raise ValueError(f"{args.hints}: hints file not found") from None
-        except (json.JSONDecodeError, UnicodeDecodeError, TypeError, KeyError) as err:
-            raise ValueError(f'{args.hints}: not a JSON list of {{"x", "y", "color"}} ({err})') from None
-    return as_points(hints)
 
 
 def _add_alpha(sub) -> None:
@@ -388,11 +348,10 @@ def _add_export(sub) -> None:
 
 def _run_export(args) -> int:
     from .app.server import CARD, card_line
-    from .inference import default_model_path
-    from .models import load_model, save_model, set_decode_knobs
+    from .models import load_model, resolve, save_model, set_decode_knobs
     from .models.onnx_io import export_onnx
 
-    source = default_model_path() if args.checkpoint == "default" else Path(args.checkpoint)
+    source = resolve(args.checkpoint)
     suffix = Path(args.output).suffix
     if suffix not in (".safetensors", ".onnx"):
         raise ValueError(f"{args.output}: the output must end in .safetensors or .onnx")

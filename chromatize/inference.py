@@ -9,9 +9,11 @@ import torch.nn.functional as F
 from PIL import Image
 
 from .color import merge_l_ab, normalize_ab, normalize_l, rgb_to_lab
-from .hints import as_points, check_inside, point_maps, propagate, reference_vector, steer_to_reference
+from .hints import as_points, check_inside, point_maps, reference_vector
+from .propagation import propagate, steer_to_reference
 from .images import Lightness, open_image, save_colorized, to_lightness, to_rgb_array
-from .models import load_model, set_decode_knobs
+from .models import load_model, resolve, set_decode_knobs
+from .models.files import is_run_folder
 from .models.onnx_io import OnnxNetwork, cached_onnx
 from .runtime import autocast, prepare, resolve_device
 
@@ -19,10 +21,6 @@ STEER = 1.0                 # how far a reference palette's statistics are trans
 REFERENCE_SIDE = 256        # a reference photo's palette is read at this long side
 
 DEFAULT_SIZE = 256          # long side the model sees, in pixels
-
-
-def default_model_path() -> Path:
-    return Path(__file__).resolve().parent / "weights" / "default.safetensors"
 
 
 RUNTIMES = ("torch", "onnx")
@@ -35,11 +33,11 @@ def load(model: str | Path = "default", *, size: int = DEFAULT_SIZE, device: str
     a training run folder or an exported .onnx graph. temperature and chroma_gain override a
     classifier's decode knobs (annealed-mean temperature; how much unsure colour is held back, see
     models/_layers.py); propagate: spread what the network did not follow of point hints over
-    their regions (hints.propagate). runtime "onnx" runs the network in onnxruntime: a PyTorch
+    their regions (propagation.propagate). runtime "onnx" runs the network in onnxruntime: a PyTorch
     model is exported once into the cache folder (models.onnx_io), an .onnx graph is run as it is."""
     if runtime not in RUNTIMES:
         raise ValueError(f"runtime must be one of {', '.join(RUNTIMES)}, got {runtime!r}")
-    path = default_model_path() if str(model) == "default" else Path(model)
+    path = resolve(model)
     if path.suffix == ".onnx" or runtime == "onnx":
         if temperature is not None or chroma_gain is not None:
             raise ValueError("the decode knobs are baked into an ONNX graph: export again with "
@@ -48,9 +46,23 @@ def load(model: str | Path = "default", *, size: int = DEFAULT_SIZE, device: str
             raise ValueError(f"the onnx runtime runs on the CPU here, not on {device!r}")
         net = OnnxNetwork(path if path.suffix == ".onnx" else cached_onnx(path))
         return Colorizer(net, size=size, device="cpu", batch_size=batch_size, propagate=propagate)
+    net = load_network(path, temperature=temperature, chroma_gain=chroma_gain)
+    return Colorizer(net, size=size, device=device, batch_size=batch_size, propagate=propagate)
+
+
+def load_network(model: str | Path = "default", *, temperature: float | None = None,
+                 chroma_gain: float | None = None) -> torch.nn.Module:
+    """The network alone ('default', a model file or a run folder; decode knobs as in load()), for
+    several Colorizers to share."""
+    path = resolve(model)
     net = load_model(path)
     set_decode_knobs(net, path, temperature=temperature, chroma_gain=chroma_gain)
-    return Colorizer(net, size=size, device=device, batch_size=batch_size, propagate=propagate)
+    return net
+
+
+def run_folders(folder: str | Path) -> list[Path]:
+    """The training run folders directly inside `folder` that hold a model, by name."""
+    return [run for run in sorted(Path(folder).iterdir()) if is_run_folder(run)]
 
 
 def colorize_image(image: Image.Image | np.ndarray, model: str | Path = "default", **options) -> Image.Image:
@@ -72,8 +84,8 @@ class Colorizer:
         self.model = model.eval().to(self.device, memory_format=torch.channels_last)
         self.size, self.batch_size = size, batch_size
         self.strength = strength        # the predicted ab are scaled by this: 0 = grey, 1 = as predicted
-        self.propagate = propagate      # spread point hints' residuals over their regions (hints.propagate)
-        self.steer = STEER              # a reference's colour statistics pulled in this much (hints.steer_to_reference)
+        self.propagate = propagate      # spread point hints' residuals over their regions (propagation.propagate)
+        self.steer = STEER              # a reference's colour statistics pulled in this much (propagation.steer_to_reference)
 
     @property
     def takes_hints(self) -> bool:
@@ -96,7 +108,7 @@ class Colorizer:
         color.merge_l_ab or write with images.save_colorized (as colorize_batch, before the paste)."""
         lights = [to_lightness(_as_pil(img)) for img in images]
         points = [self.point_hints(light.l_full, h) for light, h in zip(lights, hints or [None] * len(lights))]
-        ab_small = self.predict_ab([light.l_full for light in lights], points=points,
+        ab_small = self.ab_norm_small([light.l_full for light in lights], points=points,
                                    reference=self.reference_hint(reference))
         return list(zip(lights, ab_small))
 
@@ -112,7 +124,7 @@ class Colorizer:
     def confidence(self, image: Image.Image | np.ndarray, *, hints=None, reference=None) -> Image.Image:
         """Where the model is sure of its colour: a grey "L" image of the input's size, 255 where
         the predicted colour distribution is one bin, 0 where every bin is alike (1 - normalised
-        entropy; models.BinColorizer.certainty), upsampled from model resolution."""
+        entropy; models.BinColorNet.certainty), upsampled from model resolution."""
         light = to_lightness(_as_pil(image))
         small = self.model_input(light.l_full)                                     # (1, 1, h, w)
         kw = {}
@@ -122,7 +134,7 @@ class Colorizer:
         if (palette := self.reference_hint(reference)) is not None:
             kw["reference"] = palette.to(self.device)
         with autocast(self.device):
-            _, sure = self.model.predict_ab_certainty(normalize_l(prepare(small, self.device)), **kw)
+            _, sure = self.model.ab_norm_and_certainty(normalize_l(prepare(small, self.device)), **kw)
         sure = F.interpolate(sure.float().cpu(), size=light.l_full.shape[-2:], mode="bilinear",
                              align_corners=False)                                  # (1, 1, H, W)
         return Image.fromarray((sure[0, 0].clamp(0, 1) * 255).round().to(torch.uint8).numpy(), "L")
@@ -170,7 +182,7 @@ class Colorizer:
         return (max(m, round(height * scale / m) * m), max(m, round(width * scale / m) * m))
 
     @torch.no_grad()
-    def predict_ab(self, l_fulls: list[torch.Tensor], *, points: list | None = None,
+    def ab_norm_small(self, l_fulls: list[torch.Tensor], *, points: list | None = None,
                    reference: torch.Tensor | None = None) -> list[torch.Tensor]:
         """(1, 1, H, W) L tensors -> (1, 2, h, w) ab_norm at model resolution, batched by shape.
         points: per image (1, 3, h, w) hint maps or None; reference: (1, Q + 2) or None."""
@@ -209,7 +221,7 @@ class Colorizer:
             if reference is not None:
                 hints["reference"] = reference.expand(batch.shape[0], -1).to(self.device)
             with autocast(self.device):
-                ab_chunk = self.model.predict_ab(normalize_l(batch), **hints).float().cpu()
+                ab_chunk = self.model.ab_norm(normalize_l(batch), **hints).float().cpu()
             if reference is not None and self.steer:
                 ab_chunk = steer_to_reference(ab_chunk, reference.float(), self.model.bin_centers.cpu(),
                                               strength=self.steer)

@@ -115,7 +115,8 @@ def test_api_gives_a_gif_back_with_its_frames_and_timing(client):
 
 
 def test_api_gives_a_video_back_in_its_container_with_its_frames(client, tmp_path):
-    from chromatize.media.video import frame_count, write_frames_video
+    from chromatize.media.video_read import frame_count
+    from chromatize.media.video_write import write_frames_video
 
     clip = tmp_path / "clip.avi"
     write_frames_video([np.full((64, 96, 3), 40 + 5 * i, np.uint8) for i in range(20)], [40] * 20, clip)

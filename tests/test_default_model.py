@@ -6,7 +6,7 @@ from PIL import Image
 
 import chromatize
 from chromatize.color import rgb_to_lab
-from chromatize.inference import default_model_path
+from chromatize.models import DEFAULT_MODEL
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -19,7 +19,7 @@ def lab_of(img: Image.Image) -> np.ndarray:
 
 
 def test_default_weights_ship_with_their_config():
-    path = default_model_path()
+    path = DEFAULT_MODEL
     assert path.exists() and path.with_suffix(".json").exists()
     assert path.stat().st_size < 16 * 2**20
 

@@ -68,7 +68,7 @@ def test_torchrun_colorize_splits_the_folder_and_gives_the_same_files(photo_dir,
 
 @pytest.mark.parametrize("world", [1])
 def test_a_plain_run_is_rank_zero_of_one(world):
-    from chromatize.training.distributed import from_environment
+    from chromatize.runtime import from_environment
 
     info = from_environment()
     assert (info.rank, info.world, info.is_main, info.enabled) == (0, world, True, False)

@@ -13,7 +13,8 @@ from PIL import Image
 from chromatize.cli import main
 from chromatize.color import ab_bin_centers, normalize_ab, rgb_to_lab
 from chromatize.degrade import degrade_l
-from chromatize.hints import Point, parse_color, point_maps, reference_vector, simulate_points
+from chromatize.hints import Point, parse_color, point_maps, reference_vector
+from chromatize.training.simulated_hints import simulate_points
 from chromatize.images import ImageError
 from chromatize.inference import Colorizer
 from chromatize.models import create_model, save_model
@@ -80,14 +81,14 @@ def test_hint_model_runs_with_and_without_hints_and_zero_hints_mean_none(hint_co
     model = hint_colorizer.model
     l_norm = torch.rand(2, 1, 32, 32) * 2 - 1
     q = model.bin_centers.shape[0]
-    plain = model.predict_ab(l_norm)
-    zeros = model.predict_ab(l_norm, torch.zeros(2, 3, 32, 32), torch.zeros(2, q + 2))
+    plain = model.ab_norm(l_norm)
+    zeros = model.ab_norm(l_norm, torch.zeros(2, 3, 32, 32), torch.zeros(2, q + 2))
     assert torch.equal(plain, zeros)
     maps = point_maps([Point.make(3, 3, "#ff0000")], (32, 32), (32, 32)).expand(2, -1, -1, -1)
-    hinted = model.predict_ab(l_norm, maps)
+    hinted = model.ab_norm(l_norm, maps)
     assert plain.shape == hinted.shape == (2, 2, 32, 32) and not torch.equal(plain, hinted)
     palette = reference_vector(torch.rand(2, 2, 32, 32) * 0.5 - 0.25, model.bin_centers)
-    assert not torch.equal(plain, model.predict_ab(l_norm, None, palette))
+    assert not torch.equal(plain, model.ab_norm(l_norm, None, palette))
 
 
 def test_colorize_takes_hints_and_a_reference(hint_colorizer, tmp_path):
@@ -106,8 +107,8 @@ def test_colorize_takes_hints_and_a_reference(hint_colorizer, tmp_path):
     l_full = to_lightness(img).l_full
     points = hint_colorizer.point_hints(l_full, [(10, 20, "#c0392b")])
     assert points.shape[-2:] == hint_colorizer.model_shape(60, 90) and points[0, 2].sum() == 9
-    [with_hint] = hint_colorizer.predict_ab([l_full], points=[points])
-    [without] = hint_colorizer.predict_ab([l_full])
+    [with_hint] = hint_colorizer.ab_norm_small([l_full], points=[points])
+    [without] = hint_colorizer.ab_norm_small([l_full])
     assert not torch.equal(with_hint, without)
 
 
@@ -197,7 +198,7 @@ def test_training_with_hints_and_old_photo_damage_runs(photo_dir, tmp_path):
 
 
 def test_propagation_spreads_a_point_over_its_region_and_stops_at_edges():
-    from chromatize.hints import propagate
+    from chromatize.propagation import propagate
 
     l = torch.full((1, 1, 64, 64), 30.0)
     l[..., 32:] = 80.0                                           # a strong edge down the middle
@@ -214,7 +215,8 @@ def test_propagation_spreads_a_point_over_its_region_and_stops_at_edges():
 
 def test_steering_takes_the_reference_statistics_and_ignores_an_absent_one():
     from chromatize.color import AB_SCALE, ab_bin_centers
-    from chromatize.hints import reference_vector, steer_to_reference
+    from chromatize.hints import reference_vector
+    from chromatize.propagation import steer_to_reference
 
     centers = ab_bin_centers(step=10) / AB_SCALE
     torch.manual_seed(0)

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from chromatize.models import create_model, init_from, list_models, load_model, save_model
+from chromatize.models import create_model, list_models, load_model, save_model
 
 SMALL = {"unet": {"width": 8}, "lite_unet": {"decoder": [8, 8, 8, 8]}}
 
@@ -29,7 +29,7 @@ def test_bad_option_names_the_model():
 def test_forward_shape_range_and_backward(name):
     model = build(name)
     l_norm = torch.rand(2, 1, 32, 64) * 2 - 1
-    ab = model.predict_ab(l_norm)
+    ab = model.ab_norm(l_norm)
     assert ab.shape == (2, 2, 32, 64)
     assert torch.isfinite(ab).all() and ab.abs().max() <= 1
     model(l_norm).float().pow(2).mean().backward()
@@ -45,7 +45,7 @@ def test_save_load_gives_identical_output(name, tmp_path):
     path = save_model(model, tmp_path / f"{name}.safetensors")
     loaded = load_model(path)
     assert type(loaded) is type(model)
-    assert torch.equal(model.predict_ab(l_norm), loaded.predict_ab(l_norm))
+    assert torch.equal(model.ab_norm(l_norm), loaded.ab_norm(l_norm))
 
 
 def test_beta_extra_convs_make_it_deeper():
@@ -170,3 +170,24 @@ def test_load_and_evaluate_apply_the_decode_knobs_they_are_given(tmp_path, capsy
         row = [line for line in capsys.readouterr().out.splitlines() if line.startswith("u ")][0].split()
         cf.append(float(row[8]))                                  # the colourfulness column
     assert cf[1] < cf[0]
+
+
+def test_lite_unet_hints_entering_at_coarse_scales_reach_far_cells():
+    """A point pooled into the 1/32 and 1/16 stages changes colour far from it; entering at 1/4
+    alone (and the zero-initialised stem) it cannot reach past two 3x3 convolutions there."""
+    torch.manual_seed(0)
+    l_norm = torch.rand(1, 1, 128, 128) * 2 - 1
+    points = torch.zeros(1, 3, 128, 128)
+    points[0, :2, :9, :9] = torch.tensor([0.8, -0.6])[:, None, None]
+    points[0, 2, :9, :9] = 1
+    far = (slice(None), slice(None), slice(12, 20))                        # 1/4 cells 48-80 px below the point
+    moved = {}
+    for scales in ([4], [4, 8, 16, 32]):
+        torch.manual_seed(1)
+        model = create_model("lite_unet", decoder=[8, 8, 8, 8], hint_scales=scales).eval()
+        with torch.no_grad():
+            moved[len(scales)] = (model(l_norm, points) - model(l_norm))[far].abs().max().item()
+    assert moved[1] == 0
+    assert moved[4] > 1e-6                                                # small at initialisation, but there
+    with pytest.raises(ValueError, match="hint_scales"):
+        create_model("lite_unet", hint_scales=[2])

@@ -11,9 +11,10 @@ from conftest import scene
 from PIL import Image
 
 from chromatize.cli import main
-from chromatize.inference import Colorizer, default_model_path, load
+from chromatize.inference import Colorizer, load
+from chromatize.models import DEFAULT_MODEL
 from chromatize.models import create_model, load_model, save_model
-from chromatize.models._layers import BinColorizer
+from chromatize.models._layers import BinColorNet
 
 ort = pytest.importorskip("onnxruntime")
 pytest.importorskip("onnxscript")
@@ -42,7 +43,7 @@ def _compare(model, path):
     for b, h, w in ((1, 64, 96), (2, 96, 64), (1, 128, 128)):
         inputs = _inputs(model, b, h, w, seed=h + w)
         with torch.no_grad():
-            ab, sure = model.predict_ab_certainty(*inputs)
+            ab, sure = model.ab_norm_and_certainty(*inputs)
         got_ab, got_sure = session.run(["ab_norm", "certainty"], {n: x.numpy() for n, x in zip(names, inputs)})
         assert got_ab.shape == (b, 2, h, w) and got_sure.shape == (b, 1, h, w)
         assert np.abs(got_ab - ab.numpy()).max() < 1e-3
@@ -67,7 +68,7 @@ def test_the_default_exports_with_its_card_and_licence_and_equals_pytorch(tmp_pa
     assert main(["export", "default", str(out)]) == 0
     meta = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"]).get_modelmeta().custom_metadata_map
     assert "Apache-2.0" in meta["licence"] and meta["model_card"].startswith("**In short**")
-    _compare(load_model(default_model_path()), tmp_path / "again.onnx")
+    _compare(load_model(DEFAULT_MODEL), tmp_path / "again.onnx")
 
 
 def test_runtime_onnx_colorizes_as_pytorch_does(tmp_path, monkeypatch):
@@ -86,7 +87,7 @@ def test_runtime_onnx_colorizes_as_pytorch_does(tmp_path, monkeypatch):
         load(path, runtime="tensorrt")
 
 
-class _Sure(BinColorizer):
+class _Sure(BinColorNet):
     """Logits that are one bin for sure on the left half of the image and flat on the right."""
 
     multiple = 4

@@ -23,7 +23,7 @@ from PIL import Image, ImageSequence
 from chromatize.cli import build_parser, main
 from chromatize.fileio import TMP_PREFIX, atomic_write
 from chromatize.images import ImageError, open_image
-from chromatize.media.video import FrameTimes
+from chromatize.media.video_read import FrameTimes
 
 # --- video from the wild -------------------------------------------------------------------------
 
@@ -456,12 +456,12 @@ def test_an_encoder_error_ends_the_run_with_one_line_and_no_temp_file(tmp_path, 
                                                                       monkeypatch, where):
     """The writer thread failing (here at the flush after the last frame, where the old code
     hung forever) ends the run cleanly."""
-    import chromatize.media.video as video
+    import chromatize.media.video_write as video_write
 
     def fail(self, *args):
         raise av.error.ArgumentError(22, "Invalid argument")
 
-    monkeypatch.setattr(video._Encoder, where, fail)
+    monkeypatch.setattr(video_write.Encoder, where, fail)
     src = tmp_path / "reel.avi"
     make_avi(src, n=12, audio=False)
     assert main(["colorize", str(src), "-o", str(tmp_path / "o"), "--format", "mp4", "--model", str(tiny_model_file),

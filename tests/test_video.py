@@ -309,9 +309,9 @@ def test_evaluate_video_scores_a_colourless_model_as_worked_out_independently(tm
     from chromatize.evaluation.clips import evaluate_clip, read_clip
     from chromatize.evaluation.photos import GrayBaseline
     from chromatize.inference import Colorizer
-    from chromatize.models import Colorizer2d
+    from chromatize.models import ColorNet
 
-    class NoColour(Colorizer2d):
+    class NoColour(ColorNet):
         def forward(self, l_norm):
             return torch.zeros(l_norm.shape[0], 2, *l_norm.shape[-2:])
 

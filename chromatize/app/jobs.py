@@ -17,11 +17,10 @@ from PIL import Image
 
 from ..fileio import atomic_write, printable
 from ..images import ImageError, check_pixels, open_image, save_atomic
-from ..inference import DEFAULT_SIZE, Colorizer, default_model_path
+from ..inference import DEFAULT_SIZE, Colorizer, load_network, run_folders
 from ..media.animation import is_animation
 from ..media.batch import SUFFIX, MediaOptions, colorize_media
-from ..media.video import frame_count, is_video
-from ..models import load_model
+from ..media.video_read import frame_count, is_video
 
 PLAYABLE_VIDEO = {".mp4", ".webm"}      # what a browser plays; other videos come back as .mp4 in the page
 
@@ -95,13 +94,11 @@ class Models:
     run folders found in `models_dir`; each network is loaded once and shared (read-only)."""
 
     def __init__(self, default: str = "default", models_dir: str | Path | None = None):
-        self.choices: dict[str, Path] = {"default": default_model_path()}
+        self.choices: dict[str, str | Path] = {"default": "default"}
         if default != "default":
             self.choices = {Path(default).stem if Path(default).is_file() else Path(default).name: Path(default)}
-        if models_dir:
-            for run in sorted(Path(models_dir).iterdir()):
-                if run.is_dir() and any((run / n).exists() for n in ("model.safetensors", "best.pt", "last.pt")):
-                    self.choices.setdefault(run.name, run)
+        for run in run_folders(models_dir) if models_dir else []:
+            self.choices.setdefault(run.name, run)
         self._loaded: dict[str, object] = {}
         self._lock = threading.Lock()
 
@@ -116,7 +113,7 @@ class Models:
             raise UploadError(f"unknown model {name!r}; choose one of: {', '.join(self.names)}")
         with self._lock:
             if name not in self._loaded:
-                self._loaded[name] = load_model(self.choices[name])
+                self._loaded[name] = load_network(self.choices[name])
             net = self._loaded[name]
         return Colorizer(net, size=size, strength=strength)
 

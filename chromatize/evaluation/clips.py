@@ -30,7 +30,7 @@ from ..inference import Colorizer
 from ..media.animation import is_animation, read_animation
 from ..media.frames import compose, predictions
 from ..media.stabilize import make_stabilizer
-from ..media.video import is_video, read_video_frames
+from ..media.video_read import is_video, read_video_frames
 from . import metrics
 
 STRIP_FRAMES = 4

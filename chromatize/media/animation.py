@@ -82,7 +82,7 @@ def colorize_animation(frames: FrameColorizer, source: Path, target: Path, *, di
     frames.reset()
     colored = list(frames.colorize(anim.frames))
     if fmt == "mp4":
-        from .video import write_frames_video
+        from .video_write import write_frames_video
 
         write_frames_video(colored, anim.durations, target, crf=crf)
         return len(colored)

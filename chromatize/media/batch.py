@@ -18,7 +18,8 @@ from ..images import IMAGE_EXTENSIONS, ImageError, find_images, open_image, outp
 from ..inference import Colorizer, load
 from .animation import colorize_animation, is_animation
 from .frames import FrameColorizer
-from .video import VIDEO_SUFFIXES, colorize_video, is_video
+from .video import colorize_video
+from .video_read import VIDEO_SUFFIXES, is_video
 
 log = logging.getLogger(__name__)
 SUFFIX = "_color"

@@ -10,6 +10,7 @@ from torch import nn
 
 from ..fileio import atomic_write
 from ._registry import create_model
+from .files import MODEL_SUFFIXES, resolve
 
 
 def save_model(model: nn.Module, path: str | Path, *, half: bool = False) -> Path:
@@ -25,9 +26,6 @@ def save_model(model: nn.Module, path: str | Path, *, half: bool = False) -> Pat
     return path
 
 
-MODEL_SUFFIXES = (".safetensors", ".pt")
-
-
 class ModelFileError(ValueError):
     """A file that is not a chromatize model (or a damaged one); the message names it."""
 
@@ -39,12 +37,11 @@ def model_from_config(config: dict, *, source: Path | str = "model config") -> n
     return create_model(config["name"], **options)
 
 
-def load_model(path: str | Path) -> nn.Module:
-    """A model from a .safetensors file (+ .json beside it), a .pt checkpoint, or a run folder.
-    Checkpoints are read with weights_only=True: nothing but tensors and plain values is unpickled."""
-    path = Path(path)
-    if path.is_dir():
-        path = _pick_from_run(path)
+def load_model(path: str | Path = "default") -> nn.Module:
+    """A model from "default", a .safetensors file (+ .json beside it), a .pt checkpoint, or a run
+    folder (files.resolve). Checkpoints are read with weights_only=True: nothing but tensors and
+    plain values is unpickled."""
+    path = resolve(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such model file")
     if path.suffix not in MODEL_SUFFIXES:
@@ -74,12 +71,12 @@ def set_decode_knobs(model: nn.Module, source: str | Path, **knobs: float | None
 
 
 def init_from(model: nn.Module, path: str | Path, *, keep: tuple[str, ...] = ()) -> list[str]:
-    """Copy into `model` every tensor of the model at `path` (a model file, checkpoint or run
-    folder) with the same name and shape, and its decode knobs
+    """Copy into `model` every tensor of the model at `path` ("default", a model file, checkpoint
+    or run folder) with the same name and shape, and its decode knobs
     (DECODE_KNOBS, those not in `keep`);
     returns the names of `model`'s tensors left as they were (layers the source lacks). A source
     that shares nothing, or a tensor whose shape differs, is an error naming the file."""
-    path = Path(path)
+    path = resolve(path)
     source = load_model(path)
     theirs, ours = source.state_dict(), model.state_dict()
     wrong = [k for k in ours if k in theirs and theirs[k].shape != ours[k].shape]
@@ -126,19 +123,3 @@ def _read_checkpoint(path: Path) -> tuple[nn.Module, dict]:
     if not isinstance(ckpt, dict) or "model_config" not in ckpt or "model" not in ckpt:
         raise ModelFileError(f"{path}: not a chromatize checkpoint (no model and model_config inside)")
     return model_from_config(ckpt["model_config"], source=path), ckpt["model"]
-
-
-def model_files(path: Path) -> list[Path]:
-    """The files a model is read from: the weights (a run folder's pick), and a .safetensors' config."""
-    path = _pick_from_run(path) if path.is_dir() else path
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no such model file")
-    return [path, path.with_suffix(".json")] if path.suffix == ".safetensors" else [path]
-
-
-def _pick_from_run(run_dir: Path) -> Path:
-    for name in ("model.safetensors", "best.pt", "last.pt"):
-        if (run_dir / name).exists():
-            return run_dir / name
-    raise FileNotFoundError(f"{run_dir}: no model.safetensors, best.pt or last.pt in this folder")
-

@@ -25,7 +25,7 @@ def upsample2() -> nn.Upsample:
     return nn.Upsample(scale_factor=2, mode="nearest")
 
 
-class Colorizer2d(nn.Module):
+class ColorNet(nn.Module):
     """Base class: forward(l_norm) returns the raw output; to_ab() turns it into ab_norm.
 
     l_norm: (B, 1, H, W) in [-1, 1]. H and W must be multiples of `multiple`.
@@ -59,14 +59,14 @@ class Colorizer2d(nn.Module):
                              "colour hints and references need a hint model (e.g. the default)")
         return self(l_norm)
 
-    def predict_ab(self, l_norm: torch.Tensor, points: torch.Tensor | None = None,
+    def ab_norm(self, l_norm: torch.Tensor, points: torch.Tensor | None = None,
                    reference: torch.Tensor | None = None) -> torch.Tensor:
         """(B, 1, H, W) l_norm (+ hints, see hints.py) -> (B, 2, H, W) ab_norm in [-1, 1]."""
         return _at_size(self.to_ab(self.run(l_norm, points, reference)), l_norm)
 
-    def predict_ab_certainty(self, l_norm: torch.Tensor, points: torch.Tensor | None = None,
+    def ab_norm_and_certainty(self, l_norm: torch.Tensor, points: torch.Tensor | None = None,
                              reference: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """As predict_ab, and the (B, 1, H, W) certainty in [0, 1] (see certainty) from the same run."""
+        """As ab_norm, and the (B, 1, H, W) certainty in [0, 1] (see certainty) from the same run."""
         out = self.run(l_norm, points, reference)
         return _at_size(self.to_ab(out), l_norm), _at_size(self.certainty(out).to(out.dtype), l_norm)
 
@@ -78,7 +78,7 @@ def _at_size(x: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     return nn.functional.interpolate(x, size=like.shape[-2:], mode="bilinear", align_corners=False)
 
 
-class BinColorizer(Colorizer2d):
+class BinColorNet(ColorNet):
     """Base of the models whose head is logits over the ab bins (or, with head="regression", 2 + tanh):
     the bins (buffer `bin_centers`, (Q, 2) in ab_norm) and the decode from logits to ab_norm."""
 

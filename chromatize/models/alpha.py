@@ -4,12 +4,12 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._layers import Colorizer2d, conv_relu, upsample2
+from ._layers import ColorNet, conv_relu, upsample2
 from ._registry import register_model
 
 
 @register_model("alpha")
-class AlphaNet(Colorizer2d):
+class AlphaNet(ColorNet):
     """Stride-2 convs 8-16-32, three 2x upsamplings back to full size, 2 channels + tanh."""
 
     multiple = 8

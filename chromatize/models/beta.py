@@ -4,12 +4,12 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._layers import Colorizer2d, conv_relu, upsample2
+from ._layers import ColorNet, conv_relu, upsample2
 from ._registry import register_model
 
 
 @register_model("beta")
-class BetaNet(Colorizer2d):
+class BetaNet(ColorNet):
     """conv 64, 64/s2, 128, 128/s2, 256, 256/s2, 512, 256, 128, up, 64, up, 32, conv 2 + tanh, up.
 
     extra_convs adds that many 3x3 conv-256 layers at the bottleneck (H/8), right after the 512

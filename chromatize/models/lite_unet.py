@@ -14,7 +14,7 @@ and the reference palette (B, Q + 2) of hints.py.
     up8     x2, concat s8, 3x3 -> d8, 3x3                                       (B, d8, H/8, W/8)
     up4     x2, concat s4 and the point maps pooled to H/4 (mean hinted ab, hinted share),
             3x3 -> d4, 3x3                                                       (B, d4, H/4, W/4)
-    head    1x1 -> Q logits over the ab bins (decoded by the annealed mean of BinColorizer)
+    head    1x1 -> Q logits over the ab bins (decoded by the annealed mean of BinColorNet)
 
 The output is at H/4 like the U-Net's: the full-resolution L supplies the detail.
 Training (training/recipe.py) starts the encoder from the ImageNet weights (start_from_imagenet),
@@ -30,7 +30,7 @@ from torch import nn
 
 from ..color import denormalize_l, l_to_gray
 from ..hints import empty_points, empty_reference, reference_dim
-from ._layers import BinColorizer, conv_relu, upsample2
+from ._layers import BinColorNet, conv_relu, upsample2
 from ._registry import register_model
 from .efficientnet_lite import HEAD, STEM, TAP_CHANNELS, EfficientNetLite0, load_pretrained, scale_input
 
@@ -45,17 +45,22 @@ def _pooled_points(points: torch.Tensor, scale: int) -> torch.Tensor:
 
 
 @register_model("lite_unet")
-class LiteUNetColorizer(BinColorizer):
+class LiteUNetColorizer(BinColorNet):
     multiple = 32
     takes_hints = True
 
     def __init__(self, *, head: str = "classification", bin_step: int = 10, temperature: float = 0.38,
-                 chroma_gain: float = 0.0, decoder: list[int] | tuple[int, ...] = DECODER):
+                 chroma_gain: float = 0.0, decoder: list[int] | tuple[int, ...] = DECODER,
+                 hint_scales: list[int] | tuple[int, ...] = (4,)):
         if len(decoder) != 4 or any(int(c) < 1 for c in decoder):
             raise ValueError(f"decoder must be 4 channel counts (1/32, 1/16, 1/8, 1/4), got {decoder!r}")
+        if not hint_scales or any(int(s) not in (4, 8, 16, 32) for s in hint_scales):
+            raise ValueError(f"hint_scales must name decoder scales among 4, 8, 16, 32, got {hint_scales!r}")
         d32, d16, d8, d4 = (int(c) for c in decoder)
         super().__init__(head=head, bin_step=bin_step, temperature=temperature, chroma_gain=chroma_gain,
-                         decoder=[d32, d16, d8, d4])
+                         decoder=[d32, d16, d8, d4], hint_scales=sorted(int(s) for s in hint_scales))
+        self.hint_scales = tuple(self.config["hint_scales"])
+        extra = {s: 3 if s in self.hint_scales else 0 for s in (4, 8, 16, 32)}
         self.encoder = EfficientNetLite0()
         del self.encoder._fc                                   # the ImageNet classes are not used here
         self.hint_stem = nn.Conv2d(3, STEM, 3, stride=2, padding=1, bias=False)
@@ -63,11 +68,11 @@ class LiteUNetColorizer(BinColorizer):
         self.global_in = nn.Linear(HEAD, d32)
         self.reference_in = nn.Linear(reference_dim(self.bin_centers.shape[0]), d32)
         self.global_mlp = nn.Sequential(nn.ReLU(inplace=True), nn.Linear(d32, d32), nn.ReLU(inplace=True))
-        self.fuse = conv_relu(TAP_CHANNELS[32] + d32, d32, norm=True)
+        self.fuse = conv_relu(TAP_CHANNELS[32] + d32 + extra[32], d32, norm=True)
         self.up = upsample2()
-        self.up16 = nn.Sequential(conv_relu(d32 + TAP_CHANNELS[16], d16, norm=True), conv_relu(d16, d16, norm=True))
-        self.up8 = nn.Sequential(conv_relu(d16 + TAP_CHANNELS[8], d8, norm=True), conv_relu(d8, d8, norm=True))
-        self.up4 = nn.Sequential(conv_relu(d8 + TAP_CHANNELS[4] + 3, d4, norm=True), conv_relu(d4, d4, norm=True))
+        self.up16 = nn.Sequential(conv_relu(d32 + TAP_CHANNELS[16] + extra[16], d16, norm=True), conv_relu(d16, d16, norm=True))
+        self.up8 = nn.Sequential(conv_relu(d16 + TAP_CHANNELS[8] + extra[8], d8, norm=True), conv_relu(d8, d8, norm=True))
+        self.up4 = nn.Sequential(conv_relu(d8 + TAP_CHANNELS[4] + extra[4], d4, norm=True), conv_relu(d4, d4, norm=True))
         self.head = nn.Conv2d(d4, self.out_channels, 1)
 
     def start_from_imagenet(self, path: str | None = None) -> None:
@@ -90,6 +95,12 @@ class LiteUNetColorizer(BinColorizer):
                 module.eval()                                  # ImageNet statistics stay
         return self
 
+    def _with_points(self, parts: list[torch.Tensor], points: torch.Tensor, scale: int) -> torch.Tensor:
+        """Concatenate parts (+ the point maps pooled to 1/scale, where hints enter at that scale)."""
+        if scale in self.hint_scales:
+            parts = parts + [_pooled_points(points, scale).to(parts[0].dtype)]
+        return torch.cat(parts, dim=1)
+
     def forward(self, l_norm: torch.Tensor, points: torch.Tensor | None = None,
                 reference: torch.Tensor | None = None) -> torch.Tensor:
         b, _, h, w = l_norm.shape
@@ -100,9 +111,9 @@ class LiteUNetColorizer(BinColorizer):
             reference = empty_reference(b, self.bin_centers.shape[0], like=pooled)
         g = self.global_mlp(self.global_in(pooled) + self.reference_in(reference.to(pooled.dtype)))  # (B, d32)
         s32 = taps[32]
-        x = self.fuse(torch.cat((s32, g[:, :, None, None].expand(-1, -1, *s32.shape[-2:])), dim=1))  # (B, d32, H/32, W/32)
-        x = self.up16(torch.cat((self.up(x), taps[16]), dim=1))             # (B, d16, H/16, W/16)
-        x = self.up8(torch.cat((self.up(x), taps[8]), dim=1))               # (B, d8, H/8, W/8)
-        hinted = _pooled_points(points, 4).to(x.dtype)                      # (B, 3, H/4, W/4)
-        x = self.up4(torch.cat((self.up(x), taps[4], hinted), dim=1))       # (B, d4, H/4, W/4)
+        x = self.fuse(self._with_points(
+            [s32, g[:, :, None, None].expand(-1, -1, *s32.shape[-2:])], points, 32))  # (B, d32, H/32, W/32)
+        x = self.up16(self._with_points([self.up(x), taps[16]], points, 16))   # (B, d16, H/16, W/16)
+        x = self.up8(self._with_points([self.up(x), taps[8]], points, 8))      # (B, d8, H/8, W/8)
+        x = self.up4(self._with_points([self.up(x), taps[4]], points, 4))      # (B, d4, H/4, W/4)
         return self.head_output(self.head(x))                               # (B, Q, H/4, W/4)

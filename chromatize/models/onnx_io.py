@@ -11,8 +11,8 @@ knobs and the bins), "licence", "model_card" (the card's one-line summary) and "
 The colour maths around the network (L from pixels, pasting ab onto the full-resolution L) is
 the caller's; chromatize's own Colorizer does it the same way for both runtimes.
 
-OnnxNetwork stands in for a PyTorch model inside inference.Colorizer: the same predict_ab and
-predict_ab_certainty, multiple, takes_hints and bin_centers.
+OnnxNetwork stands in for a PyTorch model inside inference.Colorizer: the same ab_norm and
+ab_norm_and_certainty, multiple, takes_hints and bin_centers.
 """
 from __future__ import annotations
 
@@ -47,11 +47,11 @@ class _Graph(nn.Module):
 
     def forward(self, l_norm: torch.Tensor, points: torch.Tensor | None = None,
                 reference: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.model.predict_ab_certainty(l_norm, points, reference)
+        return self.model.ab_norm_and_certainty(l_norm, points, reference)
 
 
 def export_onnx(model: nn.Module, path: str | Path, *, card: str = "") -> Path:
-    """Write `model` (a Colorizer2d) as an ONNX graph with its metadata; returns the path."""
+    """Write `model` (a ColorNet) as an ONNX graph with its metadata; returns the path."""
     import onnx
 
     model = model.eval().float()
@@ -89,7 +89,8 @@ def cached_onnx(model_path: str | Path) -> Path:
     """The ONNX graph of a model file, checkpoint or run folder, exported on first use into
     cache_folder() under a name made from the weights' and config's bytes (a changed model gets
     a new graph)."""
-    from ._io import load_model, model_files
+    from ._io import load_model
+    from .files import model_files
 
     files = model_files(Path(model_path))
     digest = hashlib.sha256()
@@ -135,7 +136,7 @@ class OnnxNetwork:
     def to(self, *args, **kwargs) -> "OnnxNetwork":
         return self
 
-    def predict_ab_certainty(self, l_norm: torch.Tensor, points: torch.Tensor | None = None,
+    def ab_norm_and_certainty(self, l_norm: torch.Tensor, points: torch.Tensor | None = None,
                              reference: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         b, _, h, w = l_norm.shape
         feed = {"l_norm": _array(l_norm)}
@@ -148,9 +149,9 @@ class OnnxNetwork:
         ab, sure = self.session.run(["ab_norm", "certainty"], feed)
         return torch.from_numpy(ab), torch.from_numpy(sure)
 
-    def predict_ab(self, l_norm: torch.Tensor, points: torch.Tensor | None = None,
+    def ab_norm(self, l_norm: torch.Tensor, points: torch.Tensor | None = None,
                    reference: torch.Tensor | None = None) -> torch.Tensor:
-        return self.predict_ab_certainty(l_norm, points, reference)[0]
+        return self.ab_norm_and_certainty(l_norm, points, reference)[0]
 
 
 def _array(x: torch.Tensor) -> np.ndarray:

@@ -25,12 +25,12 @@ import torch
 from torch import nn
 
 from ..hints import empty_points, empty_reference, reference_dim
-from ._layers import BinColorizer, conv_relu, upsample2
+from ._layers import BinColorNet, conv_relu, upsample2
 from ._registry import register_model
 
 
 @register_model("unet")
-class UNetColorizer(BinColorizer):
+class UNetColorizer(BinColorNet):
     multiple = 16
 
     def __init__(self, *, width: int = 24, head: str = "classification", bin_step: int = 10,

@@ -14,7 +14,8 @@ from tqdm import tqdm
 
 from ..color import normalize_ab, normalize_l, rgb_to_lab
 from ..degrade import degrade_l
-from ..hints import reference_vector, simulate_points
+from ..hints import reference_vector
+from .simulated_hints import simulate_points
 from ..images import ImageError, find_images, open_image, to_rgb_array
 
 log = logging.getLogger(__name__)

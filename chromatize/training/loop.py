@@ -1,6 +1,6 @@
 """The training loop. It knows nothing about colour: only a model, batches, a loss and checkpoints.
 
-Run-folder layout:
+Run-folder layout (the names are models/files.py's):
     config.json   the full TrainConfig
     history.csv   epoch, step, train_loss, val_loss, seconds, images_per_s
     loss.png      train and validation loss curves (the overfitting plot)
@@ -31,9 +31,9 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 from ..fileio import atomic_write
-from ..runtime import autocast, prepare
+from ..models.files import RUN_BEST, RUN_CONFIG, RUN_HISTORY, RUN_LAST, RUN_PLOT
+from ..runtime import Dist, autocast, prepare
 from .config import TrainConfig
-from .distributed import Dist
 
 log = logging.getLogger(__name__)
 HISTORY_FIELDS = ["epoch", "step", "train_loss", "val_loss", "seconds", "images_per_s"]
@@ -183,14 +183,14 @@ def fit(model: nn.Module, loss_fn: nn.Module, train_data: TrainData, val_data: V
     ema = Ema(model, cfg.ema) if cfg.ema else None
     state = RunState()
     if resume:
-        state = _restore(run_dir / "last.pt", model, optimizer, scheduler, generator, ema, dist)
+        state = _restore(run_dir / RUN_LAST, model, optimizer, scheduler, generator, ema, dist)
         clock.spent_s = sum(row["seconds"] for row in state.history) + (state.partial or {}).get("seconds", 0.0)
     if dist.is_main:
-        atomic_write(run_dir / "config.json", lambda tmp: Path(tmp).write_text(json.dumps(cfg.to_dict(), indent=2)))
+        atomic_write(run_dir / RUN_CONFIG, lambda tmp: Path(tmp).write_text(json.dumps(cfg.to_dict(), indent=2)))
     total = None if cfg.time_budget_min else cfg.epochs * steps_per_epoch     # a budget ends it by the clock
     bar = tqdm(total=total, initial=min(state.step, total or state.step), unit="step",
                disable=not progress or not dist.is_main, dynamic_ncols=True, desc="training")
-    saver = lambda: _save(run_dir / "last.pt", _checkpoint(state, (model, ema), (optimizer, scheduler), generator,
+    saver = lambda: _save(run_dir / RUN_LAST, _checkpoint(state, (model, ema), (optimizer, scheduler), generator,
                                                            cfg, dist), dist)
     with _StopRequest() as stop:
         while state.epoch < cfg.epochs and not _should_stop(cfg, state) and not dist.any(clock.out()):
@@ -296,9 +296,9 @@ def _record(row: dict, state: RunState, models, optimizers, generator, cfg, run_
     state.best_val = min(state.best_val, row["val_loss"])
     state.bad_epochs = 0 if improved else state.bad_epochs + 1
     ckpt = _checkpoint(state, models, optimizers, generator, cfg, dist)
-    _save(run_dir / "last.pt", ckpt, dist)
+    _save(run_dir / RUN_LAST, ckpt, dist)
     if improved:
-        _save(run_dir / "best.pt", ckpt, dist)
+        _save(run_dir / RUN_BEST, ckpt, dist)
     if dist.is_main:
         write_history(state.history, run_dir)
 
@@ -364,8 +364,8 @@ def write_history(history: list[dict], run_dir: Path) -> None:
             writer.writeheader()
             writer.writerows(history)
 
-    atomic_write(run_dir / "history.csv", write_csv)
-    atomic_write(run_dir / "loss.png", lambda tmp: plot_losses(history, tmp))
+    atomic_write(run_dir / RUN_HISTORY, write_csv)
+    atomic_write(run_dir / RUN_PLOT, lambda tmp: plot_losses(history, tmp))
 
 
 def plot_losses(history: list[dict], path: str) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import math
+import shutil
 from pathlib import Path
 
 import torch
@@ -16,12 +17,11 @@ from ..color import denormalize_l, normalize_ab, normalize_l
 from ..fileio import atomic_write
 from ..grids import comparison_grid
 from ..images import save_atomic
-from ..inference import default_model_path
 from ..models import create_model, init_from, load_model, save_model
-from ..runtime import prepare, resolve_device
+from ..models.files import RUN_BEST, RUN_CONFIG, RUN_FILES, RUN_MODEL, RUN_SAMPLES, RUN_VAL_LIST
 from .config import TrainConfig
 from .data import CACHE_MARGIN, Batcher, LabCache, gather_images, single_image_lab, split_paths
-from .distributed import device_for, setup
+from ..runtime import device_for, prepare, resolve_device, setup
 from .loop import RunState, fit
 from .losses import BinClassLoss, build_loss
 
@@ -31,6 +31,28 @@ SAMPLE_IMAGES = 4
 
 class NotEnoughImages(ValueError):
     pass
+
+
+def prepare_run_folder(run_dir: Path, *, resume: bool, overwrite: bool) -> None:
+    """A run folder is never replaced by accident: an earlier run there needs resume or overwrite
+    (which deletes the earlier run's files, models.files.RUN_FILES, and its samples)."""
+    if run_dir.exists() and not run_dir.is_dir():
+        raise ValueError(f"{run_dir}: is a file; --out needs a folder for the run")
+    earlier = run_dir.is_dir() and any((run_dir / name).exists() for name in RUN_FILES)
+    if earlier and not (resume or overwrite):
+        raise ValueError(f"{run_dir}: holds an earlier run; add --resume to continue it or --overwrite to replace it")
+    if earlier and overwrite:
+        for name in RUN_FILES:
+            (run_dir / name).unlink(missing_ok=True)
+        shutil.rmtree(run_dir / RUN_SAMPLES, ignore_errors=True)
+
+
+def resumed_config(run_dir: Path) -> Path:
+    """The config file of the run to resume in run_dir (an error when there is none)."""
+    path = run_dir / RUN_CONFIG
+    if not path.exists():
+        raise FileNotFoundError(f"{run_dir}: nothing to resume (no {RUN_CONFIG} from an earlier run)")
+    return path
 
 
 def train_run(data_dir: str | Path, run_dir: str | Path, cfg: TrainConfig, *, resume: bool = False,
@@ -49,7 +71,7 @@ def train_run(data_dir: str | Path, run_dir: str | Path, cfg: TrainConfig, *, re
     train_cache, val_cache = _load_caches(data_dir, cfg, progress and dist.is_main)
     run_dir.mkdir(parents=True, exist_ok=True)
     if dist.is_main:
-        atomic_write(run_dir / "val_images.txt", lambda tmp: Path(tmp).write_text(
+        atomic_write(run_dir / RUN_VAL_LIST, lambda tmp: Path(tmp).write_text(
             "".join(f"{p}\n" for p in val_cache.paths), errors="surrogateescape"))   # names kept byte for byte
     model = create_model(cfg.model, **cfg.model_kwargs)                 # the same start on every rank
     if cfg.size % model.multiple:
@@ -57,7 +79,7 @@ def train_run(data_dir: str | Path, run_dir: str | Path, cfg: TrainConfig, *, re
     if hasattr(model, "start_from_imagenet") and not cfg.init and not resume:
         model.start_from_imagenet()                                     # the pretrained encoder's weights
     if cfg.init and not resume:
-        fresh = init_from(model, _model_path(cfg.init), keep=tuple(cfg.model_kwargs))
+        fresh = init_from(model, cfg.init, keep=tuple(cfg.model_kwargs))
         if dist.is_main:
             log.info("started from %s; %d tensors it lacks start fresh", cfg.init, len(fresh))
     if dist.enabled:
@@ -72,19 +94,13 @@ def train_run(data_dir: str | Path, run_dir: str | Path, cfg: TrainConfig, *, re
     val_data = Batcher(val_cache, size=cfg.size, augment=False)
     steps = cfg.steps_per_epoch or math.ceil(len(train_cache) / (cfg.batch_size * dist.world))
     device = resolve_device(device_for(dist, cfg.device))
-    writer = _sample_writer(val_data, run_dir / "samples", every=cfg.sample_every, last=cfg.epochs, device=device)
+    writer = _sample_writer(val_data, run_dir / RUN_SAMPLES, every=cfg.sample_every, last=cfg.epochs, device=device)
     state = fit(model, loss_fn, train_data, val_data, cfg=cfg, run_dir=run_dir, steps_per_epoch=steps,
                 device=device, resume=resume, on_epoch_end=writer, progress=progress, dist=dist)
     if dist.is_main:
-        save_model(load_model(run_dir / "best.pt"), run_dir / "model.safetensors")
+        save_model(load_model(run_dir / RUN_BEST), run_dir / RUN_MODEL)
     dist.barrier()
     return state
-
-
-def _model_path(name: str) -> Path:
-    if name == "default":
-        return default_model_path()
-    return Path(name)
 
 
 def _load_caches(data_dir, cfg: TrainConfig, progress: bool) -> tuple[LabCache, LabCache]:
@@ -125,7 +141,7 @@ def _sample_writer(val_data: Batcher, folder: Path, *, every: int, last: int, de
         (l_norm,), ab_norm = val_data.batch(idx)
         model.eval()
         with torch.no_grad():
-            ab_pred = model.predict_ab(prepare(l_norm, device)).float().cpu()
+            ab_pred = model.ab_norm(prepare(l_norm, device)).float().cpu()
         save_atomic(comparison_grid(denormalize_l(l_norm), ab_pred, ab_norm), folder / f"epoch_{epoch:03d}.png")
 
     return write
