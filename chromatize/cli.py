@@ -392,35 +392,15 @@ def _add_evaluate(sub) -> None:
 
 
 def _run_evaluate(args) -> int:
-    from .evaluation.photos import (
-        EvalOptions,
-        evaluate,
-        format_table,
-        list_photos,
-        make_colorizer,
-        model_label,
-        worst_photos,
-        write_report,
-    )
+    from .evaluation.photos import EvalOptions, compare_models, format_table, list_photos
 
-    paths = list_photos(args.data, root=args.root)
     if args.hints < 0:
         raise ValueError(f"--hints must be 0 or more, got {args.hints}")
     options = EvalOptions(hints=args.hints, hint_seed=args.hint_seed, reference=args.reference,
                           degrade_seed=args.old_photos)
-    summaries = {}
-    for model in args.model:
-        label = model_label(model)
-        if label in summaries:                  # e.g. the shipped 'default' and a run folder named default
-            label = str(model).strip("/").replace("/", "_")      # a folder name, never a path
-        colorizer = make_colorizer(model, size=args.size, device=args.device, temperature=args.temperature,
-                                   chroma_gain=args.chroma_gain, propagate=args.propagate)
-        rows, summary, samples = evaluate(colorizer, paths, options=options, progress=not args.quiet)
-        summaries[label] = summary
-        if args.out:
-            worst = worst_photos(colorizer, paths, rows, options=options) if model != "gray" else None
-            write_report(Path(args.out) / label if len(args.model) > 1 else Path(args.out), rows, summary, samples,
-                         worst)
+    summaries = compare_models(args.model, list_photos(args.data, root=args.root), options=options,
+                               out=args.out, progress=not args.quiet, size=args.size, device=args.device,
+                               temperature=args.temperature, chroma_gain=args.chroma_gain, propagate=args.propagate)
     print(format_table(summaries))
     return 0
 

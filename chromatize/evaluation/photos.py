@@ -267,6 +267,25 @@ def comparison_strip(samples: list) -> Image.Image:
     return Image.fromarray(np.concatenate(rows, axis=0))
 
 
+def compare_models(models: list[str], paths: list[Path], *, options: EvalOptions, out: str | Path | None = None,
+                   progress: bool = True, size: int, device: str = "cpu", **knobs) -> dict[str, dict]:
+    """Score each model ("gray", "default", a file or a run folder; knobs as in make_colorizer) on
+    the photos; with `out`, each one's report (write_report) goes into out/LABEL (out itself for
+    one model). Returns the summaries by label."""
+    summaries: dict[str, dict] = {}
+    for model in models:
+        label = model_label(model)
+        if label in summaries:                  # e.g. the shipped 'default' and a run folder named default
+            label = str(model).strip("/").replace("/", "_")      # a folder name, never a path
+        colorizer = make_colorizer(model, size=size, device=device, **knobs)
+        rows, summary, samples = evaluate(colorizer, paths, options=options, progress=progress)
+        summaries[label] = summary
+        if out:
+            worst = worst_photos(colorizer, paths, rows, options=options) if model != "gray" else None
+            write_report(Path(out) / label if len(models) > 1 else Path(out), rows, summary, samples, worst)
+    return summaries
+
+
 def format_table(summaries: dict[str, dict]) -> str:
     """One row a model: PSNR with its 95 % interval, the per-photo comparison with grey, the rest."""
     keys = ["ssim", "ciede2000", "colorfulness", "colorfulness_gt", "delta_cf", "auc", "auc_rebalanced"]
