@@ -127,7 +127,7 @@ def _add_train(sub) -> None:
     p.add_argument("--batch-size", type=number(int, 1))
     p.add_argument("--lr", type=number(float, 0))
     p.add_argument("--encoder-lr", type=number(float, 0),
-                   help="a pretrained encoder's learning rate as a share of --lr (default preset: 0.2)")
+                   help="a pretrained encoder's learning rate as a share of --lr (default preset: 0.1)")
     p.add_argument("--lr-schedule", choices=["constant", "cosine"])
     p.add_argument("--optimizer", choices=["adagrad", "rmsprop", "adam", "adamw"])
     p.add_argument("--loss", choices=["mse", "l1", "huber"],

@@ -9,11 +9,13 @@ and the reference palette (B, Q + 2) of hints.py.
             so the pretrained stem starts unchanged)                         (B, 32, H/2, W/2)
     encoder taps s4 (24), s8 (40), s16 (112), s32 (320); pooled head features (B, 1280)
     global  pooled (+ reference palette through a linear layer) -> MLP -> (B, d32), broadcast
-            over s32 and fused with it by a 1x1 conv                           (B, d32, H/32, W/32)
+            over s32 and fused with it by a 3x3 conv                           (B, d32, H/32, W/32)
     up16    x2, concat s16, 3x3 -> d16, 3x3                                     (B, d16, H/16, W/16)
     up8     x2, concat s8, 3x3 -> d8, 3x3                                       (B, d8, H/8, W/8)
-    up4     x2, concat s4 and the point maps pooled to H/4 (mean hinted ab, hinted share),
-            3x3 -> d4, 3x3                                                       (B, d4, H/4, W/4)
+    up4     x2, concat s4, 3x3 -> d4, 3x3                                       (B, d4, H/4, W/4)
+    points  at each scale of `hint_scales` (all four by default) the point maps pooled to that
+            scale (mean hinted ab, hinted share) join the concatenation: at 1/32 a point is one
+            cell that the decoder can carry over its object; at 1/4 it sits where it was put
     head    1x1 -> Q logits over the ab bins (decoded by the annealed mean of BinColorNet)
 
 The output is at H/4 like the U-Net's: the full-resolution L supplies the detail.
@@ -51,7 +53,7 @@ class LiteUNetColorizer(BinColorNet):
 
     def __init__(self, *, head: str = "classification", bin_step: int = 10, temperature: float = 0.38,
                  chroma_gain: float = 0.0, decoder: list[int] | tuple[int, ...] = DECODER,
-                 hint_scales: list[int] | tuple[int, ...] = (4,)):
+                 hint_scales: list[int] | tuple[int, ...] = (4, 8, 16, 32)):
         if len(decoder) != 4 or any(int(c) < 1 for c in decoder):
             raise ValueError(f"decoder must be 4 channel counts (1/32, 1/16, 1/8, 1/4), got {decoder!r}")
         if not hint_scales or any(int(s) not in (4, 8, 16, 32) for s in hint_scales):

@@ -91,12 +91,13 @@ PRESETS: dict[str, dict] = {
     "seed-beta": dict(model="beta", model_kwargs={"extra_convs": 3}, size=256, optimizer="adagrad", lr=1e-3,
                       loss="mse", batch_size=15, augment=True, flips=False, weight_decay=0.0),
     # Our default recipe: the ImageNet-encoder U-Net (models/lite_unet.py) with bin classification
-    # (milder rebalancing, plus a Huber term on the decoded mean ab), AdamW with cosine decay, the
-    # encoder at a fifth of the decoder's learning rate, EMA of the weights, horizontal flips; it
+    # (milder rebalancing, plus a Huber term on the decoded mean ab), AdamW (weight decay 0.05) with
+    # cosine decay, the encoder at a tenth of the decoder's learning rate, EMA of the weights,
+    # horizontal flips; it
     # takes colour hints (simulated in training; half the images get none, so automatic colour
     # keeps its share) and 30 % of its inputs get old-photo damage.
-    "default": dict(model="lite_unet", model_kwargs={}, size=192, optimizer="adamw", lr=1e-3, encoder_lr=0.2,
-                    batch_size=16, lr_schedule="cosine", rebalance=0.75, ab_regression=10.0, ema=0.999,
+    "default": dict(model="lite_unet", model_kwargs={}, size=192, optimizer="adamw", lr=1e-3, encoder_lr=0.1,
+                    weight_decay=0.05, batch_size=16, lr_schedule="cosine", rebalance=0.75, ab_regression=10.0, ema=0.999,
                     degrade=0.3, hint_free=0.5, flips=True),
     # The previous default: the U-Net trained from scratch, no pretrained weights needed.
     "scratch": dict(model="unet", model_kwargs={"hints": True, "depth": 4}, size=192, optimizer="adamw", lr=2e-3,
