@@ -1,7 +1,9 @@
-"""Prints the mutation score per module from mutmut's results in mutants/ (scripts/mutation.sh).
+"""Prints the mutation score per module (scripts/mutation.sh): from scripts/mutation_run.py's
+results in mutants/runner-*.json, over the mutants mutmut generated (its .meta files).
 
 A mutant is killed when a test fails (or times out) with it; the score is killed / (killed +
-survived); mutants no fast test reaches ("no tests") are counted apart, as they are untested code.
+survived). Mutants no fast test reaches ("no tests") are counted apart: untested code. With a
+sample, "run" is how many of the module's mutants were run.
 """
 from __future__ import annotations
 
@@ -15,16 +17,22 @@ NO_TESTS = {5, 33}
 
 
 def main() -> None:
+    root = Path("mutants")
+    results: dict[str, int] = {}
+    for part in sorted(root.glob("runner-*.json")):
+        results.update(json.loads(part.read_text()))
     counts: dict[str, Counter] = defaultdict(Counter)
-    for meta in sorted(Path("mutants").rglob("*.py.meta")):
-        module = str(meta.relative_to("mutants"))[: -len(".meta")]
-        for code in json.loads(meta.read_text())["exit_code_by_key"].values():
-            kind = "killed" if code in KILLED else "survived" if code in SURVIVED else \
-                "no tests" if code in NO_TESTS else "not run" if code is None else "other"
-            counts[module][kind] += 1
-    if not counts:
-        raise SystemExit("no mutmut results in mutants/: run scripts/mutation.sh first")
-    print(f"| module | mutants | killed | survived | no tests | not run | score |\n|---|---|---|---|---|---|---|")
+    for meta in sorted(root.rglob("*.py.meta")):
+        module = str(meta.relative_to(root))[: -len(".meta")]
+        for name in json.loads(meta.read_text())["exit_code_by_key"]:
+            code = results.get(name)
+            counts[module]["mutants"] += 1
+            if code is not None:
+                counts[module]["run"] += 1
+                counts[module]["killed" if code in KILLED else "survived" if code in SURVIVED else "no tests"] += 1
+    if not results:
+        raise SystemExit("no results in mutants/: run scripts/mutation.sh first")
+    print("| module | mutants | run | killed | survived | no tests | score |\n|---|---|---|---|---|---|---|")
     total = Counter()
     for module, c in sorted(counts.items()):
         total.update(c)
@@ -35,8 +43,7 @@ def main() -> None:
 def _row(name: str, c: Counter) -> str:
     tested = c["killed"] + c["survived"]
     score = f"{100 * c['killed'] / tested:.1f} %" if tested else "-"
-    return (f"| {name} | {sum(c.values())} | {c['killed']} | {c['survived']} | {c['no tests']} | "
-            f"{c['not run'] + c['other']} | {score} |")
+    return f"| {name} | {c['mutants']} | {c['run']} | {c['killed']} | {c['survived']} | {c['no tests']} | {score} |"
 
 
 if __name__ == "__main__":
