@@ -11,6 +11,7 @@ from chromatize.color import (
     merge_l_ab,
     normalize_ab,
     normalize_l,
+    rgb8_to_l,
     rgb_to_lab,
 )
 
@@ -102,3 +103,9 @@ def test_merge_in_strips_matches_one_strip():
     l_full = torch.rand(1, 1, 130, 70) * 100
     ab = torch.rand(1, 2, 16, 9) * 0.6 - 0.3
     assert np.abs(merge_l_ab(l_full, ab, strip_pixels=70 * 9).astype(int) - merge_l_ab(l_full, ab, strip_pixels=70 * 1000)).max() == 0
+
+
+def test_rgb8_to_l_equals_the_l_of_rgb_to_lab():
+    rgb = np.random.default_rng(3).integers(0, 256, (2, 7, 9, 3), dtype=np.uint8)
+    exact = rgb_to_lab(torch.from_numpy(rgb).permute(0, 3, 1, 2).double() / 255)[:, :1]
+    assert torch.allclose(rgb8_to_l(rgb).double(), exact, atol=1e-3)

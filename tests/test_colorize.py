@@ -2,6 +2,7 @@ import io
 
 import numpy as np
 import pytest
+import torch
 from conftest import scene
 from PIL import Image
 
@@ -148,3 +149,13 @@ def test_bad_files_get_one_line_each_and_the_rest_are_done(photo_dir, tmp_path, 
 def test_unknown_model_file_is_a_clear_error(tmp_path, capsys):
     assert main(["colorize", str(tmp_path), "--model", str(tmp_path / "nope.safetensors"), "-q"]) == 2
     assert "nope.safetensors" in capsys.readouterr().err
+
+
+def test_the_model_input_is_shrunk_with_antialiasing(tiny_model_file):
+    """Noise shrunk 4x averages out; sampled without a low-pass filter it would keep its spread."""
+    from chromatize.inference import load
+
+    colorizer = load(tiny_model_file, size=16)
+    noise = torch.rand(1, 1, 64, 64, generator=torch.Generator().manual_seed(0)) * 100   # L std about 29
+    small = colorizer.model_input(noise)
+    assert small.shape[-2:] == (16, 16) and small.std() < 12

@@ -102,6 +102,8 @@ def test_colorize_takes_hints_and_a_reference(hint_colorizer, tmp_path):
     assert all(torch.equal(p, palettes[0]) for p in palettes) and palettes[0][0, -1] == 1
     assert hint_colorizer.colorize(img, reference=ref_path).size == img.size
     assert hinted.size == img.size and plain.shape == (60, 90, 3)
+    red_at = lambda rgb: int(rgb[20, 10, 0]) - int(rgb[20, 10, 1])      # the red point's pixel: R - G
+    assert red_at(np.asarray(hinted)) > red_at(plain) + 10              # colorize passes the points on
     from chromatize.images import to_lightness
 
     l_full = to_lightness(img).l_full

@@ -191,3 +191,9 @@ def test_lite_unet_hints_entering_at_coarse_scales_reach_far_cells():
     assert moved[4] > 1e-6                                                # small at initialisation, but there
     with pytest.raises(ValueError, match="hint_scales"):
         create_model("lite_unet", hint_scales=[2])
+
+
+@pytest.mark.parametrize("decoder", [[8, 8, 8], [8, 8, 8, 0]])
+def test_lite_unet_refuses_a_decoder_of_the_wrong_length_or_width(decoder):
+    with pytest.raises(ValueError, match="decoder must be 4 channel counts"):
+        create_model("lite_unet", decoder=decoder)
