@@ -42,11 +42,11 @@ def main() -> None:
     import pytest
 
     stats = json.loads(Path("mutmut-stats.json").read_text())["tests_by_mangled_function_name"]
-    todo = [(meta, name) for meta, name in _mutants(args) if _is_mine(name, args)]
+    todo = [name for name in _mutants(args) if _is_mine(name, args)]
     out = Path(f"runner-{args.worker}.json")
     done = json.loads(out.read_text()) if out.exists() else {}
     signal.signal(signal.SIGALRM, _ring)
-    for i, (meta, name) in enumerate(todo):
+    for i, name in enumerate(todo):
         if name in done:
             continue
         tests = sorted(stats.get(name.rpartition("__mutmut_")[0], []))
@@ -57,8 +57,8 @@ def main() -> None:
     out.write_text(json.dumps(done))
 
 
-def _mutants(args) -> list[tuple[Path, str]]:
-    """(meta file, mutant name) of every generated mutant, or a seeded sample per module, in a
+def _mutants(args) -> list[str]:
+    """The name of every generated mutant, or a seeded sample per module, in a
     seeded random order."""
     rng = random.Random(args.seed)
     chosen = []
@@ -69,7 +69,7 @@ def _mutants(args) -> list[tuple[Path, str]]:
         names = sorted(json.loads(meta.read_text())["exit_code_by_key"])
         if args.sample < 1 and names:
             names = sorted(rng.sample(names, max(1, round(len(names) * args.sample))))
-        chosen += [(meta, n) for n in names]
+        chosen += names
     rng.shuffle(chosen)                       # stopped early, the run is still a sample of every module
     return chosen
 
