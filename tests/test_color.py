@@ -109,3 +109,28 @@ def test_rgb8_to_l_equals_the_l_of_rgb_to_lab():
     rgb = np.random.default_rng(3).integers(0, 256, (2, 7, 9, 3), dtype=np.uint8)
     exact = rgb_to_lab(torch.from_numpy(rgb).permute(0, 3, 1, 2).double() / 255)[:, :1]
     assert torch.allclose(rgb8_to_l(rgb).double(), exact, atol=1e-3)
+
+
+def test_merge_equals_lab_to_rgb_of_the_bilinear_upsampled_colour():
+    import torch.nn.functional as F
+
+    l_full = torch.rand(1, 1, 50, 70, dtype=torch.float64) * 100
+    ab = torch.rand(1, 2, 13, 9, dtype=torch.float64) * 0.6 - 0.3
+    ab_full = F.interpolate(ab, size=(50, 70), mode="bilinear", align_corners=False) * 128
+    expected = (lab_to_rgb(torch.cat((l_full, ab_full), 1))[0].permute(1, 2, 0) * 255).round().to(torch.uint8).numpy()
+    got = merge_l_ab(l_full, ab, strip_pixels=70 * 8)
+    assert np.abs(got.astype(int) - expected).max() <= 1
+
+
+@pytest.mark.parametrize("lightness", [0.5, 3.0, 7.9, 8.1, 30.0, 99.0])
+def test_l_to_gray_gives_the_grey_of_that_lightness_also_in_the_linear_segment(lightness):
+    from chromatize.color import l_to_gray
+
+    gray = l_to_gray(torch.full((1, 1, 1, 1), lightness, dtype=torch.float64))
+    by_skimage = skcolor.rgb2lab(np.full((1, 1, 3), float(gray)))[0, 0, 0]
+    assert abs(by_skimage - lightness) < 1e-3          # skimage rounds the CIE constants
+
+
+def test_channel_errors_name_the_argument():
+    with pytest.raises(ValueError, match="^gray must have shape"):
+        gray_to_l(torch.zeros(1, 3, 2, 2))

@@ -197,3 +197,86 @@ def test_lite_unet_hints_entering_at_coarse_scales_reach_far_cells():
 def test_lite_unet_refuses_a_decoder_of_the_wrong_length_or_width(decoder):
     with pytest.raises(ValueError, match="decoder must be 4 channel counts"):
         create_model("lite_unet", decoder=decoder)
+
+
+def test_init_from_leaves_the_decode_knobs_named_in_keep(tmp_path):
+    from chromatize.models import init_from
+
+    source = create_model("unet", width=8, temperature=0.5, chroma_gain=0.7)
+    target = create_model("unet", width=8, temperature=0.2, chroma_gain=0.1)
+    init_from(target, save_model(source, tmp_path / "s.safetensors"), keep=("temperature",))
+    assert (target.temperature, target.chroma_gain) == (0.2, 0.7)
+
+
+def test_files_that_are_not_models_say_what_is_wrong(tmp_path):
+    from chromatize.models._io import ModelFileError, model_from_config
+
+    with pytest.raises(ModelFileError, match="^cfg.json: the model config has no 'name'"):
+        model_from_config({"width": 8}, source="cfg.json")
+    torch.save({"weights": {}}, tmp_path / "other.pt")
+    with pytest.raises(ModelFileError, match=r"other.pt: not a chromatize checkpoint \(no model and model_config"):
+        load_model(tmp_path / "other.pt")
+    (tmp_path / "junk.pt").write_bytes(b"not a checkpoint\nsecond line")
+    with pytest.raises(Exception) as loader:                  # what torch itself says about the file
+        torch.load(tmp_path / "junk.pt", weights_only=True)
+    first_line = str(loader.value).splitlines()[0]
+    with pytest.raises(ModelFileError, match=r"junk.pt: not a chromatize checkpoint \(\w+Error: ") as err:
+        load_model(tmp_path / "junk.pt")
+    assert first_line[:60] in str(err.value)
+
+
+def test_weights_missing_from_a_model_file_are_named(tmp_path):
+    from safetensors.torch import load_file, save_file
+
+    from chromatize.models._io import ModelFileError
+
+    path = save_model(build("alpha"), tmp_path / "a.safetensors")
+    weights = load_file(path)
+    first, *_ = sorted(weights)
+    del weights[first], weights[sorted(weights)[-1]]
+    save_file(weights, path)
+    with pytest.raises(ModelFileError, match=rf"weights for {first} \(and 1 more\) are missing"):
+        load_model(path)
+
+
+def test_a_model_without_hints_refuses_points_alone_and_a_reference_alone():
+    model = build("alpha")
+    l = torch.zeros(1, 1, 16, 16)
+    with pytest.raises(ValueError, match="not trained with hints"):
+        model.run(l, torch.zeros(1, 3, 16, 16), None)
+    with pytest.raises(ValueError, match="not trained with hints"):
+        model.run(l, None, torch.zeros(1, 10))
+
+
+def test_negative_chroma_gain_is_refused_with_its_value():
+    with pytest.raises(ValueError, match="chroma_gain must be >= 0, got -1"):
+        create_model("unet", width=8, chroma_gain=-1)
+    with pytest.raises(ValueError, match="chroma_gain must be >= 0, got -0.5"):
+        create_model("unet", width=8).set_chroma_gain(-0.5)
+
+
+def test_conv_relu_has_a_bias_only_without_batchnorm():
+    from chromatize.models._layers import conv_relu
+
+    assert conv_relu(3, 4)[0].bias is not None
+    assert conv_relu(3, 4, norm=True)[0].bias is None
+
+
+def test_alpha_stages_have_the_documented_shapes():
+    model = build("alpha").eval()
+    shapes = []
+    for layer in model.net:
+        layer.register_forward_hook(lambda m, i, o: shapes.append(tuple(o.shape[1:])))
+    model(torch.zeros(1, 1, 32, 48))
+    h, w = 32, 48
+    assert shapes[1] == (8, h // 2, w // 2) and shapes[3] == (16, h // 4, w // 4)
+    assert shapes[5] == (32, h // 8, w // 8) and shapes[-1] == (2, h, w)
+
+
+def test_resolve_names_the_shipped_model_and_what_a_folder_lacks(tmp_path):
+    from chromatize.models.files import DEFAULT_MODEL, RUN_WEIGHTS, resolve
+
+    assert resolve("default") == DEFAULT_MODEL and DEFAULT_MODEL.exists()
+    with pytest.raises(FileNotFoundError) as err:
+        resolve(tmp_path)
+    assert all(name in str(err.value) for name in RUN_WEIGHTS)

@@ -16,6 +16,12 @@ and the reference palette (B, Q + 2) of hints.py.
     points  at each scale of `hint_scales` (all four by default) the point maps pooled to that
             scale (mean hinted ab, hinted share) join the concatenation: at 1/32 a point is one
             cell that the decoder can carry over its object; at 1/4 it sits where it was put
+    spread  (hint_attention) the points carried over what looks like them: every 1/8 cell
+            attends to the hinted cells by the cosine similarity of its encoder features
+            (s8 + s16, projected to 32) plus the log of their hinted share, against a learned
+            "no hint" logit; the weighted mean hinted ab and the weight on hints (B, 3, H/8, W/8)
+            join up8 and, upsampled, up4. A point then reaches its object and stops where the
+            features change, without the decoder's receptive field having to carry it.
     head    1x1 -> Q logits over the ab bins (decoded by the annealed mean of BinColorNet)
 
 The output is at H/4 like the U-Net's: the full-resolution L supplies the detail.
@@ -46,6 +52,31 @@ def _pooled_points(points: torch.Tensor, scale: int) -> torch.Tensor:
     return torch.cat((pooled[:, :2] / share.clamp_min(1e-6), share), dim=1)
 
 
+class HintSpread(nn.Module):
+    """(features (B, C, h, w), pooled points (B, 3, h, w) of _pooled_points) -> (B, 3, h, w): per
+    cell the attention-weighted mean hinted ab_norm over the hinted cells and the total weight on
+    them (0 where the image has no hint). See the module docstring, "spread"."""
+
+    def __init__(self, channels: int, dim: int = 32):
+        super().__init__()
+        self.project = nn.Conv2d(channels, dim, 1)
+        self.sharpness = nn.Parameter(torch.tensor(10.0))
+        self.no_hint = nn.Parameter(torch.tensor(0.0))
+
+    def forward(self, features: torch.Tensor, pooled: torch.Tensor) -> torch.Tensor:
+        b, _, h, w = features.shape
+        q = F.normalize(self.project(features).flatten(2).float(), dim=1)          # (B, d, N)
+        ab, share = pooled[:, :2].flatten(2).float(), pooled[:, 2].flatten(1).float()   # (B, 2, N), (B, N)
+        logits = self.sharpness * q.transpose(1, 2) @ q + share.clamp_min(1e-6).log()[:, None]  # (B, N, N)
+        logits = logits.masked_fill((share <= 0)[:, None], -1e4)
+        none = self.no_hint.expand(b, h * w, 1)
+        weights = torch.softmax(torch.cat((logits, none), dim=2), dim=2)[..., :-1]  # (B, N, N)
+        mass = weights.sum(2)                                                       # (B, N)
+        spread = (weights @ ab.transpose(1, 2)) / mass.clamp_min(1e-6)[..., None]   # (B, N, 2)
+        out = torch.cat((spread.transpose(1, 2), mass[:, None]), dim=1)             # (B, 3, N)
+        return out.reshape(b, 3, h, w).to(features.dtype)
+
+
 @register_model("lite_unet")
 class LiteUNetColorizer(BinColorNet):
     multiple = 32
@@ -53,16 +84,20 @@ class LiteUNetColorizer(BinColorNet):
 
     def __init__(self, *, head: str = "classification", bin_step: int = 10, temperature: float = 0.38,
                  chroma_gain: float = 0.0, decoder: list[int] | tuple[int, ...] = DECODER,
-                 hint_scales: list[int] | tuple[int, ...] = (4, 8, 16, 32)):
+                 hint_scales: list[int] | tuple[int, ...] = (4, 8, 16, 32), hint_attention: bool = False):
         if len(decoder) != 4 or any(int(c) < 1 for c in decoder):
             raise ValueError(f"decoder must be 4 channel counts (1/32, 1/16, 1/8, 1/4), got {decoder!r}")
         if not hint_scales or any(int(s) not in (4, 8, 16, 32) for s in hint_scales):
             raise ValueError(f"hint_scales must name decoder scales among 4, 8, 16, 32, got {hint_scales!r}")
         d32, d16, d8, d4 = (int(c) for c in decoder)
         super().__init__(head=head, bin_step=bin_step, temperature=temperature, chroma_gain=chroma_gain,
-                         decoder=[d32, d16, d8, d4], hint_scales=sorted(int(s) for s in hint_scales))
+                         decoder=[d32, d16, d8, d4], hint_scales=sorted(int(s) for s in hint_scales),
+                         hint_attention=bool(hint_attention))
         self.hint_scales = tuple(self.config["hint_scales"])
         extra = {s: 3 if s in self.hint_scales else 0 for s in (4, 8, 16, 32)}
+        self.spread = HintSpread(TAP_CHANNELS[8] + TAP_CHANNELS[16]) if hint_attention else None
+        if self.spread is not None:
+            extra[8], extra[4] = extra[8] + 3, extra[4] + 3
         self.encoder = EfficientNetLite0()
         del self.encoder._fc                                   # the ImageNet classes are not used here
         self.hint_stem = nn.Conv2d(3, STEM, 3, stride=2, padding=1, bias=False)
@@ -116,6 +151,9 @@ class LiteUNetColorizer(BinColorNet):
         x = self.fuse(self._with_points(
             [s32, g[:, :, None, None].expand(-1, -1, *s32.shape[-2:])], points, 32))  # (B, d32, H/32, W/32)
         x = self.up16(self._with_points([self.up(x), taps[16]], points, 16))   # (B, d16, H/16, W/16)
-        x = self.up8(self._with_points([self.up(x), taps[8]], points, 8))      # (B, d8, H/8, W/8)
-        x = self.up4(self._with_points([self.up(x), taps[4]], points, 4))      # (B, d4, H/4, W/4)
+        spread8 = [] if self.spread is None else [self.spread(
+            torch.cat((taps[8], self.up(taps[16])), dim=1), _pooled_points(points, 8).to(taps[8].dtype))]
+        x = self.up8(self._with_points([self.up(x), taps[8]] + spread8, points, 8))       # (B, d8, H/8, W/8)
+        spread4 = [self.up(s) for s in spread8]
+        x = self.up4(self._with_points([self.up(x), taps[4]] + spread4, points, 4))       # (B, d4, H/4, W/4)
         return self.head_output(self.head(x))                               # (B, Q, H/4, W/4)
