@@ -280,3 +280,22 @@ def test_resolve_names_the_shipped_model_and_what_a_folder_lacks(tmp_path):
     with pytest.raises(FileNotFoundError) as err:
         resolve(tmp_path)
     assert all(name in str(err.value) for name in RUN_WEIGHTS)
+
+
+@pytest.mark.parametrize("name, options", [("unet", {"width": 8, "hints": True}), ("lite_unet", {"decoder": [16, 8, 8, 8]})])
+def test_every_decoder_conv_is_batch_normalised(name, options):
+    model = create_model(name, **options)
+    blocks = [m for m in model.modules() if isinstance(m, torch.nn.Sequential) and isinstance(m[0], torch.nn.Conv2d)
+              and isinstance(m[-1], torch.nn.ReLU)]
+    assert len(blocks) >= 6
+    assert all(isinstance(block[1], torch.nn.BatchNorm2d) and block[0].bias is None for block in blocks)
+
+
+def test_lite_unet_pools_points_to_their_mean_colour_and_share():
+    from chromatize.models.lite_unet import _pooled_points
+
+    points = torch.zeros(1, 3, 8, 8)
+    points[0, 0, 0:2, 0:2], points[0, 1, 0:2, 0:2], points[0, 2, 0:2, 0:2] = 0.5, -0.25, 1
+    pooled = _pooled_points(points, 4)                        # 4x4 cells: the top-left one holds 4 of 16 pixels
+    assert torch.allclose(pooled[0, :, 0, 0], torch.tensor([0.5, -0.25, 0.25]))
+    assert torch.equal(pooled[0, :, 1, 1], torch.zeros(3))
