@@ -18,10 +18,14 @@ def lab_of(img: Image.Image) -> np.ndarray:
     return rgb_to_lab(rgb)[0].numpy()                                   # (3, H, W)
 
 
-def test_default_weights_ship_with_their_config():
+def test_default_weights_ship_with_their_config_and_fit_its_architecture():
+    from chromatize.models import load_model
+
     path = DEFAULT_MODEL
     assert path.exists() and path.with_suffix(".json").exists()
     assert path.stat().st_size < 16 * 2**20
+    model = load_model(path)                     # every tensor of the architecture, and no other, in the file
+    assert model.config["name"] == "lite_unet"
 
 
 def test_default_model_colours_an_unseen_meadow():
