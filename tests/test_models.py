@@ -299,3 +299,20 @@ def test_lite_unet_pools_points_to_their_mean_colour_and_share():
     pooled = _pooled_points(points, 4)                        # 4x4 cells: the top-left one holds 4 of 16 pixels
     assert torch.allclose(pooled[0, :, 0, 0], torch.tensor([0.5, -0.25, 0.25]))
     assert torch.equal(pooled[0, :, 1, 1], torch.zeros(3))
+
+
+def test_hint_spread_carries_a_point_over_cells_that_look_like_it_and_not_others():
+    from chromatize.models.lite_unet import HintSpread
+
+    spread = HintSpread(4, dim=4)
+    with torch.no_grad():
+        spread.project.weight.copy_(torch.eye(4)[:, :, None, None])
+        spread.project.bias.zero_()
+    features = torch.zeros(1, 4, 4, 6)
+    features[0, 0, :, :3], features[0, 0, :, 3:] = 1, -1            # left half one thing, right half its opposite
+    pooled = torch.zeros(1, 3, 4, 6)
+    pooled[0, :, 1, 1] = torch.tensor([0.4, -0.2, 1.0])              # one fully hinted cell on the left
+    out = spread(features, pooled)[0]
+    assert (out[2, :, :3] > 0.99).all() and (out[2, :, 3:] < 0.01).all()
+    assert torch.allclose(out[:2, :, :3], torch.tensor([0.4, -0.2])[:, None, None].expand(2, 4, 3), atol=1e-4)
+    assert torch.equal(spread(features, torch.zeros(1, 3, 4, 6)), torch.zeros(1, 3, 4, 6))

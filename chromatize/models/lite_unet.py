@@ -67,12 +67,12 @@ class HintSpread(nn.Module):
         b, _, h, w = features.shape
         q = F.normalize(self.project(features).flatten(2).float(), dim=1)          # (B, d, N)
         ab, share = pooled[:, :2].flatten(2).float(), pooled[:, 2].flatten(1).float()   # (B, 2, N), (B, N)
-        logits = self.sharpness * q.transpose(1, 2) @ q + share.clamp_min(1e-6).log()[:, None]  # (B, N, N)
+        logits = self.sharpness * torch.bmm(q.transpose(1, 2), q) + share.clamp_min(1e-6).log()[:, None]  # (B, N, N)
         logits = logits.masked_fill((share <= 0)[:, None], -1e4)
-        none = self.no_hint.expand(b, h * w, 1)
+        none = torch.zeros_like(logits[..., :1]) + self.no_hint                    # (B, N, 1)
         weights = torch.softmax(torch.cat((logits, none), dim=2), dim=2)[..., :-1]  # (B, N, N)
         mass = weights.sum(2)                                                       # (B, N)
-        spread = (weights @ ab.transpose(1, 2)) / mass.clamp_min(1e-6)[..., None]   # (B, N, 2)
+        spread = torch.bmm(weights, ab.transpose(1, 2)) / mass.clamp_min(1e-6)[..., None]   # (B, N, 2)
         out = torch.cat((spread.transpose(1, 2), mass[:, None]), dim=1)             # (B, 3, N)
         return out.reshape(b, 3, h, w).to(features.dtype)
 

@@ -56,14 +56,14 @@ def export_onnx(model: nn.Module, path: str | Path, *, card: str = "") -> Path:
 
     model = model.eval().float()
     m = model.multiple
-    l_norm = torch.zeros(1, 1, 2 * m, 3 * m)
+    l_norm = torch.zeros(2, 1, 2 * m, 3 * m)        # a batch of 2: an example batch of 1 can fix it at 1
     names = ["l_norm"]
     example: tuple[torch.Tensor, ...] = (l_norm,)
     batch, h, w = torch.export.Dim("batch", min=1, max=1024), torch.export.Dim("h", min=1, max=512), \
         torch.export.Dim("w", min=1, max=512)
     shapes: list[dict] = [{0: batch, 2: m * h, 3: m * w}]
     if model.takes_hints:
-        example += (torch.zeros(1, 3, 2 * m, 3 * m), torch.zeros(1, model.bin_centers.shape[0] + 2))
+        example += (torch.zeros(2, 3, 2 * m, 3 * m), torch.zeros(2, model.bin_centers.shape[0] + 2))
         names += ["points", "reference"]
         shapes += [{0: batch, 2: m * h, 3: m * w}, {0: batch}]
     program = torch.onnx.export(_Graph(model), example, dynamo=True, input_names=names,
