@@ -317,17 +317,3 @@ def test_hint_spread_carries_a_point_over_cells_that_look_like_it_and_not_others
     assert torch.allclose(out[:2, :, :3], torch.tensor([0.4, -0.2])[:, None, None].expand(2, 4, 3), atol=1e-4)
     assert torch.equal(spread(features, torch.zeros(1, 3, 4, 6)), torch.zeros(1, 3, 4, 6))
 
-
-def test_hint_logits_favour_the_bins_near_the_spread_colour_by_its_weight():
-    model = create_model("lite_unet", decoder=[8, 8, 8, 8], hint_attention=True, hint_logits=True)
-    target = model.bin_centers[17]
-    spread = torch.zeros(1, 3, 2, 2)
-    spread[0, :2, 0, 0], spread[0, 2, 0, 0] = target, 1.0             # one cell fully hinted, the rest not
-    logits = model._spread_logits(spread)
-    assert logits[0, :, 0, 0].argmax() == 17 and logits[0, 17, 0, 0] == 0
-    step2 = (10 / 128) ** 2
-    far = ((model.bin_centers - target) ** 2).sum(1)
-    assert torch.allclose(logits[0, :, 0, 0], -far / (2 * step2), atol=1e-5)
-    assert torch.equal(logits[0, :, 1, 1], torch.zeros(len(far)))
-    with pytest.raises(ValueError, match="hint_logits needs hint_attention"):
-        create_model("lite_unet", hint_logits=True)
