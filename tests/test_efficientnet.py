@@ -82,6 +82,7 @@ def test_lite_unet_stem_hints_start_at_zero_and_reach_the_decoder():
     points[0, :, 20:23, 20:23] = torch.tensor([0.4, -0.3, 1.0])[:, None, None]
     assert torch.equal(model.hint_stem.weight, torch.zeros_like(model.hint_stem.weight))
     with torch.no_grad():
+        model.spread.no_hint.fill_(1e4)                                    # the hint spread off: it reaches far
         plain, hinted = model(l_norm), model(l_norm, points)
     assert not torch.allclose(plain, hinted)                              # through the decoder's hint input
     assert torch.allclose(plain[..., 10:, 10:], hinted[..., 10:, 10:])     # which, untrained and at 1/4 alone, stays local
