@@ -10,9 +10,9 @@
 #   Flags after RUN_DIR go to `chromatize train`; RESUME=1 continues an interrupted run
 #   (a checkpoint is written every 200 steps).
 # Ship (decode knobs chosen on tune with benchmarks/decode_sweep.py; the shipped model: best.pt,
-# epoch 30 of 34):
+# epoch 26 of 31):
 #   .venv/bin/chromatize export runs/default/best.pt chromatize/weights/default.safetensors --half \
-#       --temperature 0.5 --chroma-gain 0.12
+#       --temperature 0.5 --chroma-gain 0.11
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${DATA:-../shared/data}
