@@ -20,21 +20,22 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from chromatize.color import normalize_ab, normalize_l, rgb_to_lab  # noqa: E402
+from chromatize.evaluation.photos import list_photos  # noqa: E402
 from chromatize.models import load_model  # noqa: E402
 from chromatize.training.simulated_hints import simulate_points  # noqa: E402
 
 
 def main() -> None:
     p = argparse.ArgumentParser()
-    p.add_argument("photos", help="a list file of photos")
-    p.add_argument("--root", default=".")
+    p.add_argument("photos", help="a folder or a list file of photos")
+    p.add_argument("--root", help="folder the list's relative paths start from")
     p.add_argument("--model", default="default")
     p.add_argument("--photos", type=int, default=32, dest="count")
     p.add_argument("--size", type=int, default=192)
     args = p.parse_args()
     torch.manual_seed(0)
     model = load_model(args.model).eval()
-    paths = [Path(args.root) / line.strip() for line in Path(args.photos).read_text().splitlines() if line.strip()]
+    paths = list_photos(args.photos, root=args.root)
     rgb = torch.stack([torch.from_numpy(np.asarray(Image.open(path).convert("RGB").resize((args.size, args.size), Image.BICUBIC)) / 255.0)
                        .permute(2, 0, 1).float() for path in paths[:args.count]])
     lab = rgb_to_lab(rgb)
