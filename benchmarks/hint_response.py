@@ -1,8 +1,9 @@
 """How much the network itself answers colour points, before any propagation: the mean squared
 ab error (ab units^2, at the network's output size) on the first N photos of a list at 192 px,
-with no points, with points simulated as in training (training/simulated_hints.py, seeded), and
-with every pixel hinted by its true colour (the ceiling of copying). A network that ignores its
-point inputs gives three equal numbers.
+with no points, with points simulated as in training (training/simulated_hints.py, seeded), with
+every pixel hinted by its true colour (the ceiling of copying), and with the photo's own palette
+as the reference (hints.reference_vector) and no points. A network that ignores its hint inputs
+gives four equal numbers.
 
     .venv/bin/python benchmarks/hint_response.py splits/tune.txt --root ../shared/data --model runs/NAME/best.pt [--photos 32]
 """
@@ -21,6 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from chromatize.color import normalize_ab, normalize_l, rgb_to_lab  # noqa: E402
 from chromatize.evaluation.photos import list_photos  # noqa: E402
+from chromatize.hints import reference_vector  # noqa: E402
 from chromatize.models import load_model  # noqa: E402
 from chromatize.training.simulated_hints import simulate_points  # noqa: E402
 
@@ -40,12 +42,13 @@ def main() -> None:
                        .permute(2, 0, 1).float() for path in paths[:args.count]])
     lab = rgb_to_lab(rgb)
     l_norm, ab = normalize_l(lab[:, :1]), normalize_ab(lab[:, 1:])
-    cases = {"no points": None, "simulated points": simulate_points(ab),
-             "every pixel": torch.cat((ab, torch.ones_like(ab[:, :1])), 1)}
+    own = torch.cat([reference_vector(ab[i:i + 1], model.bin_centers) for i in range(len(ab))])
+    cases = {"no points": (None, None), "simulated points": (simulate_points(ab), None),
+             "every pixel": (torch.cat((ab, torch.ones_like(ab[:, :1])), 1), None), "own palette": (None, own)}
     print(f"model {args.model}, {len(rgb)} photos at {args.size} px; mean squared ab error (ab units^2)")
     with torch.no_grad():
-        for name, points in cases.items():
-            out = model.ab_norm(l_norm, points)
+        for name, (points, reference) in cases.items():
+            out = model.ab_norm(l_norm, points, reference)
             print(f"{name:18s} {(((out - ab) * 128) ** 2).mean().item():8.1f}")
     print(f"{'grey':18s} {((ab * 128) ** 2).mean().item():8.1f}")
 
