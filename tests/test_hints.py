@@ -236,3 +236,20 @@ def test_steering_takes_the_reference_statistics_and_ignores_an_absent_one():
     absent = torch.zeros_like(reference)
     assert torch.equal(steer_to_reference(ab, absent, centers), ab)
     assert torch.allclose(steer_to_reference(ab, reference, centers, strength=0.0), ab)
+
+
+def test_a_point_on_the_last_row_or_column_is_inside_and_one_past_it_is_not():
+    from chromatize.hints import check_inside
+
+    check_inside([Point(9, 4, (1, 2, 3))], 10, 5)
+    for x, y in ((10, 0), (0, 5)):
+        with pytest.raises(ValueError, match="outside the 10x5 image"):
+            check_inside([Point(x, y, (1, 2, 3))], 10, 5)
+
+
+def test_reference_palette_of_an_8_pixel_image_is_read_at_quarter_resolution():
+    centers = ab_bin_centers(step=10) / 128
+    checker = torch.zeros(1, 2, 8, 8)
+    checker[0, 0] = torch.tensor([[0.3 if (i + j) % 2 else -0.3 for j in range(8)] for i in range(8)])
+    histogram = reference_vector(checker, centers)[0, :-2]
+    assert histogram.max() == 1.0               # 4x4 means are all a = 0: one bin, not the two colours

@@ -320,3 +320,19 @@ def test_hint_spread_carries_a_point_over_cells_that_look_like_it_and_not_others
     assert torch.allclose(out[:2, :, :3], torch.tensor([0.4, -0.2])[:, None, None].expand(2, 4, 3), atol=1e-4)
     assert torch.equal(spread(features, torch.zeros(1, 3, 4, 6)), torch.zeros(1, 3, 4, 6))
 
+
+
+def test_hint_spread_weighs_hinted_cells_by_their_hinted_share():
+    from chromatize.models.lite_unet import HintSpread
+
+    spread = HintSpread(4, dim=4)
+    with torch.no_grad():
+        spread.project.weight.copy_(torch.eye(4)[:, :, None, None])
+        spread.project.bias.zero_()
+    features = torch.zeros(1, 4, 2, 2)
+    features[0, 0] = 1                                                 # every cell alike
+    pooled = torch.zeros(1, 3, 2, 2)
+    pooled[0, :, 0, 0] = torch.tensor([0.5, 0.0, 1.0])                  # a fully hinted cell
+    pooled[0, :, 1, 1] = torch.tensor([-0.5, 0.0, 0.25])                # a quarter-hinted one
+    out = spread(features, pooled)[0]
+    assert torch.allclose(out[0], torch.full((2, 2), (0.5 * 1 - 0.5 * 0.25) / 1.25), atol=1e-3)
