@@ -40,6 +40,11 @@ def _compare(model, path):
     export_onnx(model, path)
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     names = [i.name for i in session.get_inputs()]
+    assert names == ["l_norm", "points", "reference"][:len(names)]            # the names the API documents
+    assert all(i.shape[0] == "batch" for i in session.get_inputs())            # one dynamic batch axis
+    meta = session.get_modelmeta().custom_metadata_map
+    assert meta["multiple"] == str(model.multiple) and "l_norm" in meta["usage"]
+    assert json.loads(meta["chromatize_config"]) == model.config
     for b, h, w in ((1, 64, 96), (2, 96, 64), (1, 128, 128)):
         inputs = _inputs(model, b, h, w, seed=h + w)
         with torch.no_grad():
