@@ -304,13 +304,19 @@ def test_lite_unet_pools_points_to_their_mean_colour_and_share():
     assert torch.equal(pooled[0, :, 1, 1], torch.zeros(3))
 
 
-def test_hint_spread_carries_a_point_over_cells_that_look_like_it_and_not_others():
+def identity_spread():
+    """A HintSpread over 4 feature channels whose projection is the identity: similarity = the features' cosine."""
     from chromatize.models.lite_unet import HintSpread
 
     spread = HintSpread(4, dim=4)
     with torch.no_grad():
         spread.project.weight.copy_(torch.eye(4)[:, :, None, None])
         spread.project.bias.zero_()
+    return spread
+
+
+def test_hint_spread_carries_a_point_over_cells_that_look_like_it_and_not_others():
+    spread = identity_spread()
     features = torch.zeros(1, 4, 4, 6)
     features[0, 0, :, :3], features[0, 0, :, 3:] = 1, -1            # left half one thing, right half its opposite
     pooled = torch.zeros(1, 3, 4, 6)
@@ -321,14 +327,8 @@ def test_hint_spread_carries_a_point_over_cells_that_look_like_it_and_not_others
     assert torch.equal(spread(features, torch.zeros(1, 3, 4, 6)), torch.zeros(1, 3, 4, 6))
 
 
-
 def test_hint_spread_weighs_hinted_cells_by_their_hinted_share():
-    from chromatize.models.lite_unet import HintSpread
-
-    spread = HintSpread(4, dim=4)
-    with torch.no_grad():
-        spread.project.weight.copy_(torch.eye(4)[:, :, None, None])
-        spread.project.bias.zero_()
+    spread = identity_spread()
     features = torch.zeros(1, 4, 2, 2)
     features[0, 0] = 1                                                 # every cell alike
     pooled = torch.zeros(1, 3, 2, 2)
