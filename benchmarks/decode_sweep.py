@@ -10,7 +10,8 @@ evaluate` scores (the same PSNR, colourfulness and per-photo gains over grey, at
 The rule printed last is the one used to pick the shipped knobs: the best mean PSNR among the
 pairs with delta_cf <= 12 (colour that is right and vivid, not PSNR alone); where no pair keeps
 delta_cf <= 12, the most colourful pair within 0.1 dB of the best mean PSNR. Run it on tune, never
-on test.
+on test. With --ensemble-with, the logits are the mean log-probabilities of the two models (an
+ensemble's figures on tune; decoded by the first model's knobs).
 """
 from __future__ import annotations
 
@@ -35,8 +36,9 @@ MAX_DELTA_CF = 12.0
 PSNR_TIE = 0.1
 
 
-def sweep(colorizer, paths: list[Path], pairs: list[tuple[float, float]]) -> dict[str, dict]:
-    """Per pair (and grey): mean PSNR, median gain, shares better / > 3 dB worse, colourfulness."""
+def sweep(colorizer, paths: list[Path], pairs: list[tuple[float, float]], members: tuple = ()) -> dict[str, dict]:
+    """Per pair (and grey): mean PSNR, median gain, shares better / > 3 dB worse, colourfulness.
+    members: further colorizers whose log-probabilities are averaged with the first's."""
     model = colorizer.model
     scores: dict[str, list] = {"gray": []} | {f"T={t:g} g={g:g}": [] for t, g in pairs}
     truth_cf = []
@@ -46,6 +48,9 @@ def sweep(colorizer, paths: list[Path], pairs: list[tuple[float, float]]) -> dic
         small = colorizer.model_input(light.l_full)                           # (1, 1, h, w)
         with torch.no_grad():
             logits = model.run(normalize_l(small))                             # (1, Q, h/4, w/4)
+            if members:
+                logits = torch.stack([logits.float().log_softmax(1)] + [
+                    m.model.run(normalize_l(small)).float().log_softmax(1) for m in members]).mean(0)
         gray = merge_l_ab(light.l_full, torch.zeros(1, 2, 1, 1))
         psnr_gray = metrics.psnr(gray, truth)
         scores["gray"].append((psnr_gray, psnr_gray, metrics.colorfulness(gray)))
@@ -78,11 +83,13 @@ def main() -> None:
     parser.add_argument("--temperatures", type=float, nargs="+", default=[0.38, 0.5, 0.6, 0.7])
     parser.add_argument("--gains", type=float, nargs="+", default=[0.0, 0.25, 0.5, 1.0])
     parser.add_argument("--size", type=int, default=256)
+    parser.add_argument("--ensemble-with", help="a second model: score the mean of the two's log-probabilities")
     args = parser.parse_args()
     paths = list_photos(args.photos, root=args.root)
     colorizer = load(args.model, size=args.size, device="cpu")
-    summaries = sweep(colorizer, paths, [(t, g) for t in args.temperatures for g in args.gains])
-    print(f"model {args.model}, {len(paths)} photos, size {args.size}")
+    members = (load(args.ensemble_with, size=args.size, device="cpu"),) if args.ensemble_with else ()
+    summaries = sweep(colorizer, paths, [(t, g) for t in args.temperatures for g in args.gains], members)
+    print(f"model {args.model}{' + ' + args.ensemble_with if members else ''}, {len(paths)} photos, size {args.size}")
     print(f"{'decode':<16}{'psnr':>8}{'gain med':>10}{'better':>8}{'<-3dB':>8}{'colourf':>9}{'delta_cf':>10}")
     for key, s in summaries.items():
         print(f"{key:<16}{s['psnr']:>8.3f}{s['median_gain']:>+10.3f}{s['share_better']:>8.1%}"

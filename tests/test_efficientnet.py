@@ -7,7 +7,7 @@ import torch
 from PIL import Image
 
 from chromatize.models import create_model
-from chromatize.models.efficientnet_lite import EfficientNetLite, load_pretrained, pretrained_path
+from chromatize.models.efficientnet_lite import EfficientNetLite0, load_pretrained, pretrained_path
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 EGYPTIAN_CAT, CAT_CLASSES = 285, range(281, 286)          # ImageNet: tabby, tiger cat, Persian, Siamese, Egyptian
@@ -24,7 +24,7 @@ def center_crop(path: Path, side: int = 224) -> torch.Tensor:
 
 @pytest.fixture(scope="module")
 def lite0():
-    model = EfficientNetLite()
+    model = EfficientNetLite0()
     load_pretrained(model)
     return model.eval()
 
@@ -58,7 +58,7 @@ def test_weights_with_a_missing_or_extra_key_are_refused(tmp_path):
     state.pop("_bn0.running_var")
     torch.save(state, tmp_path / "broken.pth")
     with pytest.raises(ValueError, match="_bn0.running_var"):
-        load_pretrained(EfficientNetLite(), str(tmp_path / "broken.pth"))
+        load_pretrained(EfficientNetLite0(), str(tmp_path / "broken.pth"))
 
 
 def test_lite_unet_trains_its_decoder_faster_and_keeps_imagenet_statistics():
@@ -86,24 +86,3 @@ def test_lite_unet_stem_hints_start_at_zero_and_reach_the_decoder():
         plain, hinted = model(l_norm), model(l_norm, points)
     assert not torch.allclose(plain, hinted)                              # through the decoder's hint input
     assert torch.allclose(plain[..., 10:, 10:], hinted[..., 10:, 10:])     # which, untrained and at 1/4 alone, stays local
-
-
-@pytest.mark.parametrize("variant, blocks, taps", [
-    ("lite0", 16, {4: 24, 8: 40, 16: 112, 32: 320}),
-    ("lite1", 21, {4: 24, 8: 40, 16: 112, 32: 320}),
-    ("lite2", 21, {4: 24, 8: 48, 16: 120, 32: 352}),
-])
-def test_each_variant_has_its_blocks_and_taps_at_their_scales(variant, blocks, taps):
-    model = EfficientNetLite(variant).eval()
-    assert len(model._blocks) == blocks
-    with torch.no_grad():
-        features, pooled = model(torch.zeros(1, 3, 64, 96))
-    assert {s: tuple(f.shape) for s, f in features.items()} == {s: (1, c, 64 // s, 96 // s) for s, c in taps.items()}
-    assert pooled.shape == (1, 1280)
-
-
-def test_an_unknown_variant_is_refused_by_name():
-    with pytest.raises(ValueError, match="lite7"):
-        EfficientNetLite("lite7")
-    with pytest.raises(ValueError, match="lite7"):
-        create_model("lite_unet", encoder="lite7")

