@@ -47,10 +47,11 @@ def sweep(colorizer, paths: list[Path], pairs: list[tuple[float, float]], member
         light = to_lightness(open_image(path))
         small = colorizer.model_input(light.l_full)                           # (1, 1, h, w)
         with torch.no_grad():
-            logits = model.run(normalize_l(small))                             # (1, Q, h/4, w/4)
+            l_in = normalize_l(small)
+            logits = model.run(l_in)                                           # (1, Q, h/4, w/4)
             if members:
-                logits = torch.stack([logits.float().log_softmax(1)] + [
-                    m.model.run(normalize_l(small)).float().log_softmax(1) for m in members]).mean(0)
+                logits = torch.stack([lg.float().log_softmax(1) for lg in
+                                      (logits, *(m.model.run(l_in) for m in members))]).mean(0)
         gray = merge_l_ab(light.l_full, torch.zeros(1, 2, 1, 1))
         psnr_gray = metrics.psnr(gray, truth)
         scores["gray"].append((psnr_gray, psnr_gray, metrics.colorfulness(gray)))

@@ -42,7 +42,7 @@ def main() -> None:
                        .permute(2, 0, 1).float() for path in paths[:args.count]])
     lab = rgb_to_lab(rgb)
     l_norm, ab = normalize_l(lab[:, :1]), normalize_ab(lab[:, 1:])
-    own = torch.cat([reference_vector(ab[i:i + 1], model.bin_centers) for i in range(len(ab))])
+    own = reference_vector(ab, model.bin_centers)                        # each photo's own palette
     cases = {"no points": (None, None), "simulated points": (simulate_points(ab), None),
              "every pixel": (torch.cat((ab, torch.ones_like(ab[:, :1])), 1), None), "own palette": (None, own)}
     print(f"model {args.model}, {len(rgb)} photos at {args.size} px; mean squared ab error (ab units^2)")
