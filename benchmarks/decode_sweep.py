@@ -36,9 +36,11 @@ MAX_DELTA_CF = 12.0
 PSNR_TIE = 0.1
 
 
-def sweep(colorizer, paths: list[Path], pairs: list[tuple[float, float]], members: tuple = ()) -> dict[str, dict]:
+def sweep(colorizer, paths: list[Path], pairs: list[tuple[float, float]], members: tuple = (),
+          flip: bool = False) -> dict[str, dict]:
     """Per pair (and grey): mean PSNR, median gain, shares better / > 3 dB worse, colourfulness.
-    members: further colorizers whose log-probabilities are averaged with the first's."""
+    members: further colorizers whose log-probabilities are averaged with the first's; flip: each
+    network also sees the mirrored photo, its answer mirrored back and averaged the same way."""
     model = colorizer.model
     scores: dict[str, list] = {"gray": []} | {f"T={t:g} g={g:g}": [] for t, g in pairs}
     truth_cf = []
@@ -48,10 +50,11 @@ def sweep(colorizer, paths: list[Path], pairs: list[tuple[float, float]], member
         small = colorizer.model_input(light.l_full)                           # (1, 1, h, w)
         with torch.no_grad():
             l_in = normalize_l(small)
-            logits = model.run(l_in)                                           # (1, Q, h/4, w/4)
-            if members:
-                logits = torch.stack([lg.float().log_softmax(1) for lg in
-                                      (logits, *(m.model.run(l_in) for m in members))]).mean(0)
+            nets = (model, *(m.model for m in members))
+            outs = [net.run(l_in) for net in nets]                             # (1, Q, h/4, w/4) each
+            if flip:
+                outs += [net.run(l_in.flip(-1)).flip(-1) for net in nets]
+            logits = outs[0] if len(outs) == 1 else torch.stack([o.float().log_softmax(1) for o in outs]).mean(0)
         gray = merge_l_ab(light.l_full, torch.zeros(1, 2, 1, 1))
         psnr_gray = metrics.psnr(gray, truth)
         scores["gray"].append((psnr_gray, psnr_gray, metrics.colorfulness(gray)))
@@ -85,12 +88,15 @@ def main() -> None:
     parser.add_argument("--gains", type=float, nargs="+", default=[0.0, 0.25, 0.5, 1.0])
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--ensemble-with", help="a second model: score the mean of the two's log-probabilities")
+    parser.add_argument("--flip", action="store_true",
+                        help="also run the mirrored photo and average (test-time augmentation)")
     args = parser.parse_args()
     paths = list_photos(args.photos, root=args.root)
     colorizer = load(args.model, size=args.size, device="cpu")
     members = (load(args.ensemble_with, size=args.size, device="cpu"),) if args.ensemble_with else ()
-    summaries = sweep(colorizer, paths, [(t, g) for t in args.temperatures for g in args.gains], members)
-    print(f"model {args.model}{' + ' + args.ensemble_with if members else ''}, {len(paths)} photos, size {args.size}")
+    summaries = sweep(colorizer, paths, [(t, g) for t in args.temperatures for g in args.gains], members, args.flip)
+    print(f"model {args.model}{' + ' + args.ensemble_with if members else ''}{' + flip' if args.flip else ''}, "
+          f"{len(paths)} photos, size {args.size}")
     print(f"{'decode':<16}{'psnr':>8}{'gain med':>10}{'better':>8}{'<-3dB':>8}{'colourf':>9}{'delta_cf':>10}")
     for key, s in summaries.items():
         print(f"{key:<16}{s['psnr']:>8.3f}{s['median_gain']:>+10.3f}{s['share_better']:>8.1%}"
