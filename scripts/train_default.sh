@@ -8,7 +8,8 @@
 #   BUDGET_MIN minutes of steps (25 by default: the cosine decay ends there; longer runs overfit the
 #   664 images; about 15 images/s on 2 cores without AMX, fp32).
 #   Flags after RUN_DIR go to `chromatize train`; RESUME=1 continues an interrupted run
-#   (a checkpoint is written every 200 steps).
+#   (a checkpoint is written every 200 steps). TRAIN_LIST replaces splits/train.txt (an ablation's
+#   subset, e.g. TRAIN_LIST=<(grep ^photos/ splits/train.txt) for the photos without the objects).
 # Ship (decode knobs chosen on tune with benchmarks/decode_sweep.py; the shipped model: best.pt,
 # epoch 26 of 31):
 #   .venv/bin/chromatize export runs/default/best.pt chromatize/weights/default.safetensors --half \
@@ -21,10 +22,12 @@ CHROMATIZE=${CHROMATIZE:-.venv/bin/chromatize}
 pool=$(mktemp -d)
 trap 'rm -rf "$pool"' EXIT
 mkdir "$pool/train" "$pool/tune"
-for part in train tune; do
+link_all() {   # list file, pool folder
   while read -r rel; do
-    ln -s "$(realpath "$DATA/$rel")" "$pool/$part/$(basename "$rel")"
-  done < "splits/$part.txt"
-done
+    ln -s "$(realpath "$DATA/$rel")" "$2/$(basename "$rel")"
+  done < "$1"
+}
+link_all "${TRAIN_LIST:-splits/train.txt}" "$pool/train"
+link_all splits/tune.txt "$pool/tune"
 "$CHROMATIZE" train "$pool/train" --val-dir "$pool/tune" --out "$RUN" --preset default --seed 0 --sample-every 5 \
   --epochs 100000 --time-budget-min "${BUDGET_MIN:-25}" --checkpoint-every-steps 200 ${RESUME:+--resume} "${@:2}"
