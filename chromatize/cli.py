@@ -337,7 +337,8 @@ def _run_serve(args) -> int:
 def _add_export(sub) -> None:
     p = sub.add_parser("export", help="export a checkpoint or run folder as .safetensors + .json, or as an "
                                       "ONNX graph (.onnx)")
-    p.add_argument("checkpoint", help="a .pt checkpoint, model file, run folder or 'default'")
+    p.add_argument("checkpoint", nargs="+", help="a .pt checkpoint, model file, run folder or 'default'; several "
+                                                 "bin classifiers make one ensemble (their mean log-probabilities)")
     p.add_argument("output", help="the file to write: .safetensors (its .json config goes beside it) or .onnx "
                                   "(the network with its decode, for onnxruntime and other programs)")
     p.add_argument("--half", action="store_true", help="store weights as float16 (half the size)")
@@ -349,18 +350,20 @@ def _add_export(sub) -> None:
 def _run_export(args) -> int:
     from .app.server import CARD, card_line
     from .models import load_model, resolve, save_model, set_decode_knobs
+    from .models.ensemble import EnsembleColorizer
     from .models.onnx_io import export_onnx
 
-    source = resolve(args.checkpoint)
+    sources = [resolve(c) for c in args.checkpoint]
     suffix = Path(args.output).suffix
     if suffix not in (".safetensors", ".onnx"):
         raise ValueError(f"{args.output}: the output must end in .safetensors or .onnx")
-    if Path(args.output).resolve() == source.resolve():
-        raise ValueError(f"{args.output}: the output would replace the input")
-    model = load_model(source)
-    set_decode_knobs(model, source, temperature=args.temperature, chroma_gain=args.chroma_gain)
+    if any(Path(args.output).resolve() == source.resolve() for source in sources):
+        raise ValueError(f"{args.output}: the output would replace an input")
+    models = [load_model(source) for source in sources]
+    model = models[0] if len(models) == 1 else EnsembleColorizer.of(models)
+    set_decode_knobs(model, sources[0], temperature=args.temperature, chroma_gain=args.chroma_gain)
     if suffix == ".onnx":
-        path = export_onnx(model, args.output, card=card_line(CARD) if args.checkpoint == "default" else "")
+        path = export_onnx(model, args.output, card=card_line(CARD) if args.checkpoint == ["default"] else "")
         print(f"wrote {path}")
         return 0
     path = save_model(model, args.output, half=args.half)

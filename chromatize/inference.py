@@ -1,6 +1,7 @@
 """Colorizer: predict ab at model resolution, paste it onto the original full-resolution L."""
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,7 @@ from .images import Lightness, open_image, save_colorized, to_lightness, to_rgb_
 from .models import load_model, resolve, set_decode_knobs
 from .models.files import is_run_folder
 from .models.onnx_io import OnnxNetwork, cached_onnx
-from .runtime import autocast, prepare, resolve_device
+from .runtime import autocast, cpu_has_fast_bf16, prepare, resolve_device
 
 STEER = 1.0                 # how far a reference palette's statistics are transferred (chosen on tune)
 REFERENCE_SIDE = 256        # a reference photo's palette is read at this long side
@@ -86,6 +87,18 @@ class Colorizer:
         self.strength = strength        # the predicted ab are scaled by this: 0 = grey, 1 = as predicted
         self.propagate = propagate      # spread point hints' residuals over their regions (propagation.propagate)
         self.steer = STEER              # a reference's colour statistics pulled in this much (propagation.steer_to_reference)
+
+    def for_frames(self) -> "Colorizer":
+        """The colorizer for video and animation frames: this one, or, where the model is an
+        ensemble and the device has no fast bf16 path (CUDA or an AMX CPU), a copy that runs the
+        ensemble's first member alone: two members on such a CPU would take 640x480 video below
+        15 frames/s (BENCHMARKS.md, "Two seeds as the default")."""
+        primary = getattr(self.model, "primary", None)
+        if primary is None or self.device.type == "cuda" or cpu_has_fast_bf16():
+            return self
+        fast = copy.copy(self)
+        fast.model = primary.eval().to(self.device, memory_format=torch.channels_last)
+        return fast
 
     @property
     def takes_hints(self) -> bool:

@@ -23,9 +23,10 @@ def test_default_weights_ship_with_their_config_and_fit_its_architecture():
 
     path = DEFAULT_MODEL
     assert path.exists() and path.with_suffix(".json").exists()
-    assert path.stat().st_size < 16 * 2**20
+    assert path.stat().st_size < 32 * 2**20
     model = load_model(path)                     # every tensor of the architecture, and no other, in the file
-    assert model.config["name"] == "lite_unet"
+    assert model.config["name"] == "ensemble"
+    assert [m.config["name"] for m in model.members] == ["lite_unet", "lite_unet"]
 
 
 def test_default_model_colours_an_unseen_meadow():

@@ -3,7 +3,9 @@ import torch
 
 from chromatize.models import create_model, list_models, load_model, save_model
 
-SMALL = {"unet": {"width": 8}, "lite_unet": {"decoder": [8, 8, 8, 8]}}
+SMALL = {"unet": {"width": 8}, "lite_unet": {"decoder": [8, 8, 8, 8]},
+         "ensemble": {"members": [{"name": "unet", "width": 8, "hints": True},
+                                  {"name": "unet", "width": 4, "hints": True}]}}
 
 
 def build(name: str):
@@ -16,7 +18,7 @@ def test_registry_lists_the_architectures():
 
 
 def test_unknown_model_lists_valid_names():
-    with pytest.raises(ValueError, match="alpha, beta, lite_unet, unet"):
+    with pytest.raises(ValueError, match="alpha, beta, ensemble, lite_unet, unet"):
         create_model("nope")
 
 
@@ -108,7 +110,7 @@ def test_export_stores_the_chosen_decode_knobs(tmp_path, capsys):
     assert (shipped.temperature, shipped.chroma_gain) == (0.7, 0.3)
     before = unet.read_bytes()
     assert main(["export", str(unet), str(unet), "--half"]) == 2
-    assert "would replace the input" in capsys.readouterr().err and unet.read_bytes() == before
+    assert "would replace an input" in capsys.readouterr().err and unet.read_bytes() == before
     beta = save_model(build("beta"), tmp_path / "b.safetensors")
     assert main(["export", str(beta), str(tmp_path / "b2.safetensors"), "--temperature", "0.7"]) == 2
     assert "classifier head" in capsys.readouterr().err

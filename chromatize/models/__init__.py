@@ -1,5 +1,5 @@
 """Model registry, the architectures it knows, and models on disk."""
-from . import alpha, beta, lite_unet, unet  # noqa: F401  (importing registers them)
+from . import alpha, beta, ensemble, lite_unet, unet  # noqa: F401  (importing registers them)
 from ._io import init_from, load_model, model_from_config, save_model, set_decode_knobs
 from ._layers import ColorNet
 from .files import DEFAULT_MODEL, resolve

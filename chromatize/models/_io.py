@@ -72,12 +72,13 @@ def set_decode_knobs(model: nn.Module, source: str | Path, **knobs: float | None
 
 def init_from(model: nn.Module, path: str | Path, *, keep: tuple[str, ...] = ()) -> list[str]:
     """Copy into `model` every tensor of the model at `path` ("default", a model file, checkpoint
-    or run folder) with the same name and shape, and its decode knobs
+    or run folder; of an ensemble, its first member) with the same name and shape, and its decode knobs
     (DECODE_KNOBS, those not in `keep`);
     returns the names of `model`'s tensors left as they were (layers the source lacks). A source
     that shares nothing, or a tensor whose shape differs, is an error naming the file."""
     path = resolve(path)
     source = load_model(path)
+    source = getattr(source, "primary", source)         # an ensemble: its first member
     theirs, ours = source.state_dict(), model.state_dict()
     wrong = [k for k in ours if k in theirs and theirs[k].shape != ours[k].shape]
     if wrong:
