@@ -31,7 +31,7 @@ from chromatize.media.frames import FrameColorizer  # noqa: E402
 def distances(colorizer, frames, hint: Point, shift: float, temporal: str) -> list[float]:
     want = hint.ab_norm().numpy() * 128
     out = []
-    for n, rgb in enumerate(FrameColorizer(colorizer, temporal=temporal, hints=[hint]).colorize(frames)):
+    for n, rgb in enumerate(FrameColorizer(colorizer.for_frames(), temporal=temporal, hints=[hint]).colorize(frames)):
         x, y = int(round(hint.x - shift * n)), int(hint.y)
         if not 0 <= x < rgb.shape[1]:
             break

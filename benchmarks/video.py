@@ -1,10 +1,13 @@
 """Video frames/s end to end (decode -> colorize -> stabilize -> encode) for a 640x480 clip.
 
-    .venv/bin/python benchmarks/video.py [--source ../shared/data/video/vtest.avi] [--frames 200] [--runs 3]
+    .venv/bin/python benchmarks/video.py [--source ../shared/data/video/vtest.avi] [--frames 200] [--runs 3] \
+        [--all-members]
 
 Makes a 640x480 H.264 clip from the first --frames frames of --source (grey, as a user's old film
 would be), then times `colorize_video` on it with the stabilizer off and on (median of --runs),
-and the stabilizer alone per frame on the model-resolution L and a,b of the same frames.
+and the stabilizer alone per frame on the model-resolution L and a,b of the same frames. Frames
+run as `chromatize colorize` runs them (Colorizer.for_frames: an ensemble's first member alone
+where bf16 is slow); --all-members runs every member of an ensemble on every frame.
 """
 from __future__ import annotations
 
@@ -52,9 +55,12 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=200)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--model", default="default")
+    parser.add_argument("--all-members", action="store_true", help="an ensemble: every member on every frame")
     args = parser.parse_args()
     colorizer = load(args.model, device="cpu")
-    print(f"torch threads: {torch.get_num_threads()}; model input long side {colorizer.size}")
+    colorizer = colorizer if args.all_members else colorizer.for_frames()
+    print(f"torch threads: {torch.get_num_threads()}; model input long side {colorizer.size}; "
+          f"network {colorizer.model.config['name']}")
     with tempfile.TemporaryDirectory() as tmp:
         clip = Path(tmp) / "clip_640x480.mp4"
         greys = make_clip(Path(args.source), args.frames, clip)

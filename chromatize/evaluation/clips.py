@@ -58,7 +58,9 @@ def evaluate_clip(colorizer: Colorizer, path: Path, *, modes: tuple[str, ...] = 
                   max_frames: int | None = None, out_dir: Path | None = None, progress: bool = True,
                   knobs: dict | None = None) -> dict:
     """Returns {"frames", "modes": {mode: {psnr, cdc, warp_error}}, "truth": {cdc, warp_error}, ...};
-    with out_dir, also writes summary.json and strip.png there. knobs: FlowStabilizer arguments."""
+    with out_dir, also writes summary.json and strip.png there. knobs: FlowStabilizer arguments.
+    The frames run as video does (Colorizer.for_frames)."""
+    colorizer = colorizer.for_frames()
     frames, count = read_clip(path)
     if max_frames:
         frames = (f for i, f in zip(range(max_frames), frames))

@@ -243,7 +243,8 @@ def colorize_media(source: str | Path, target: str | Path | None = None, *, mode
         raise ImageError(f"{target}: the output would replace the input")
     colorizer = model if isinstance(model, Colorizer) else load(model)
     options = options or MediaOptions()
-    frames = FrameColorizer(colorizer.for_frames(), temporal=options.temporal, hints=options.hints, reference=options.reference)
+    frames = FrameColorizer(colorizer.for_frames(), temporal=options.temporal, hints=options.hints,
+                            reference=options.reference)
     if is_video(source):
         colorize_video(frames, source, target, start=options.start, end=options.end, crf=options.crf,
                        progress=progress)
