@@ -57,7 +57,8 @@ def load_network(model: str | Path = "default", *, temperature: float | None = N
     several Colorizers to share."""
     path = resolve(model)
     net = load_model(path)
-    set_decode_knobs(net, path, temperature=temperature, chroma_gain=chroma_gain)
+    for part in (net, *getattr(net, "members", ())):       # an ensemble's members: frames may run one alone
+        set_decode_knobs(part, path, temperature=temperature, chroma_gain=chroma_gain)
     return net
 
 
@@ -91,7 +92,8 @@ class Colorizer:
     def for_frames(self) -> "Colorizer":
         """The colorizer for video and animation frames: this one, or, where the model is an
         ensemble and the device has no fast bf16 path (CUDA or an AMX CPU), a copy that runs the
-        ensemble's first member alone, decoded by its own knobs (chosen for it alone on tune): two
+        ensemble's first member alone, decoded by its own knobs (chosen for it alone on tune, unless
+        load() was given others): two
         members on such a CPU would take 640x480 video below 15 frames/s (BENCHMARKS.md, "Two
         seeds as the default")."""
         primary = getattr(self.model, "primary", None)

@@ -77,3 +77,16 @@ def test_frames_run_the_first_member_where_bf16_is_slow(monkeypatch):
     single = Colorizer(first, device="cpu")
     monkeypatch.setattr(inference, "cpu_has_fast_bf16", lambda: False)
     assert single.for_frames() is single
+
+
+def test_decode_knobs_given_to_load_reach_the_member_that_runs_frames(tmp_path, monkeypatch):
+    first, second = members()
+    both = EnsembleColorizer.of([first, second])
+    both.set_temperature(0.7)                            # the ensemble's own knob, not its members'
+    path = save_model(both, tmp_path / "both.safetensors")
+    monkeypatch.setattr(inference, "cpu_has_fast_bf16", lambda: False)
+    loaded = inference.load(path, device="cpu")
+    assert loaded.model.temperature == 0.7 and loaded.for_frames().model.temperature == first.temperature != 0.7
+    chosen = inference.load(path, device="cpu", temperature=0.3, chroma_gain=0.2)
+    assert (chosen.model.temperature, chosen.model.chroma_gain) == (0.3, 0.2)
+    assert (chosen.for_frames().model.temperature, chosen.for_frames().model.chroma_gain) == (0.3, 0.2)
