@@ -10,8 +10,8 @@ evaluate` scores (the same PSNR, colourfulness and per-photo gains over grey, at
 The rule printed last is the one used to pick the shipped knobs: the best mean PSNR among the
 pairs with delta_cf <= 12 (colour that is right and vivid, not PSNR alone); where no pair keeps
 delta_cf <= 12, the most colourful pair within 0.1 dB of the best mean PSNR. Run it on tune, never
-on test. With --ensemble-with, the logits are the mean log-probabilities of the two models (an
-ensemble's figures on tune; decoded by the first model's knobs).
+on test. With --ensemble-with, the network is the ensemble of the two models (models/ensemble.py:
+the mean of their log-probabilities; an ensemble's figures before exporting one).
 """
 from __future__ import annotations
 
@@ -30,17 +30,17 @@ from chromatize.color import merge_l_ab, normalize_l  # noqa: E402
 from chromatize.evaluation import metrics  # noqa: E402
 from chromatize.evaluation.photos import WORSE_DB, list_photos  # noqa: E402
 from chromatize.images import open_image, to_lightness  # noqa: E402
-from chromatize.inference import load  # noqa: E402
+from chromatize.inference import load, load_network  # noqa: E402
+from chromatize.models.ensemble import EnsembleColorizer  # noqa: E402
 
 MAX_DELTA_CF = 12.0
 PSNR_TIE = 0.1
 
 
-def sweep(colorizer, paths: list[Path], pairs: list[tuple[float, float]], members: tuple = (),
-          flip: bool = False) -> dict[str, dict]:
+def sweep(colorizer, paths: list[Path], pairs: list[tuple[float, float]], flip: bool = False) -> dict[str, dict]:
     """Per pair (and grey): mean PSNR, median gain, shares better / > 3 dB worse, colourfulness.
-    members: further colorizers whose log-probabilities are averaged with the first's; flip: each
-    network also sees the mirrored photo, its answer mirrored back and averaged the same way."""
+    flip: the network also sees the mirrored photo, its answer mirrored back, and the two
+    log-probabilities are averaged."""
     model = colorizer.model
     scores: dict[str, list] = {"gray": []} | {f"T={t:g} g={g:g}": [] for t, g in pairs}
     truth_cf = []
@@ -50,11 +50,10 @@ def sweep(colorizer, paths: list[Path], pairs: list[tuple[float, float]], member
         small = colorizer.model_input(light.l_full)                           # (1, 1, h, w)
         with torch.no_grad():
             l_in = normalize_l(small)
-            nets = (model, *(m.model for m in members))
-            outs = [net.run(l_in) for net in nets]                             # (1, Q, h/4, w/4) each
+            logits = model.run(l_in)                                           # (1, Q, h/4, w/4)
             if flip:
-                outs += [net.run(l_in.flip(-1)).flip(-1) for net in nets]
-            logits = outs[0] if len(outs) == 1 else torch.stack([o.float().log_softmax(1) for o in outs]).mean(0)
+                mirrored = model.run(l_in.flip(-1)).flip(-1)
+                logits = (logits.float().log_softmax(1) + mirrored.float().log_softmax(1)) / 2
         gray = merge_l_ab(light.l_full, torch.zeros(1, 2, 1, 1))
         psnr_gray = metrics.psnr(gray, truth)
         scores["gray"].append((psnr_gray, psnr_gray, metrics.colorfulness(gray)))
@@ -93,9 +92,11 @@ def main() -> None:
     args = parser.parse_args()
     paths = list_photos(args.photos, root=args.root)
     colorizer = load(args.model, size=args.size, device="cpu")
-    members = (load(args.ensemble_with, size=args.size, device="cpu"),) if args.ensemble_with else ()
-    summaries = sweep(colorizer, paths, [(t, g) for t in args.temperatures for g in args.gains], members, args.flip)
-    print(f"model {args.model}{' + ' + args.ensemble_with if members else ''}{' + flip' if args.flip else ''}, "
+    if args.ensemble_with:                         # decoded by the first model's knobs
+        colorizer.model = EnsembleColorizer.of([colorizer.model, load_network(args.ensemble_with)])
+    summaries = sweep(colorizer, paths, [(t, g) for t in args.temperatures for g in args.gains], args.flip)
+    print(f"model {args.model}{' + ' + args.ensemble_with if args.ensemble_with else ''}"
+          f"{' + flip' if args.flip else ''}, "
           f"{len(paths)} photos, size {args.size}")
     print(f"{'decode':<16}{'psnr':>8}{'gain med':>10}{'better':>8}{'<-3dB':>8}{'colourf':>9}{'delta_cf':>10}")
     for key, s in summaries.items():

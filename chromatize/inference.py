@@ -100,7 +100,7 @@ class Colorizer:
         if primary is None or self.device.type == "cuda" or cpu_has_fast_bf16():
             return self
         fast = copy.copy(self)
-        fast.model = primary.eval().to(self.device, memory_format=torch.channels_last)
+        fast.model = primary                # a submodule of self.model: on the device, in eval mode already
         return fast
 
     @property
