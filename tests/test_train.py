@@ -211,3 +211,44 @@ def test_damaged_or_foreign_checkpoint_is_a_clear_error(photo_dir, tmp_path, cap
     last.write_bytes(good)
     assert main(args[:-7] + ["--model-option", "width=16", "--epochs", "2", "--resume", "-q"]) == 2
     assert "another model" in capsys.readouterr().err
+
+
+def _small_teacher(tmp_path):
+    from chromatize.models import create_model, save_model
+
+    torch.manual_seed(5)
+    path = tmp_path / "teacher.safetensors"
+    save_model(create_model("lite_unet", **SMALL_KW["default"]["model_kwargs"]).eval(), path)
+    return path
+
+
+def test_teacher_targets_are_the_teachers_distribution_of_the_same_inputs(photo_dir, tmp_path):
+    from chromatize.models import load_model
+    from chromatize.training.data import Batcher, LabCache, gather_images
+    from chromatize.training.distill import TeacherTargets
+
+    teacher = load_model(_small_teacher(tmp_path))
+    cache = LabCache(gather_images(photo_dir), side=40, progress=False)
+    data = Batcher(cache, size=32, augment=True, hint_bins=teacher.bin_centers)
+    inputs, (ab_norm, taught) = next(iter(TeacherTargets(data, teacher, torch.device("cpu")).epoch_batches(
+        2, 1, torch.Generator().manual_seed(0))))
+    assert len(inputs) == 3 and ab_norm.shape == (2, 2, 32, 32)      # L, points, reference; the truth kept
+    with torch.no_grad():
+        assert torch.allclose(taught, teacher(*inputs).log_softmax(1), atol=1e-5)
+    assert torch.allclose(taught.exp().sum(1), torch.ones(()), atol=1e-4)
+
+
+def test_cli_train_with_a_teacher_records_it_and_needs_a_classifier(photo_dir, tmp_path, capsys):
+    import json
+
+    teacher, out = _small_teacher(tmp_path), tmp_path / "run"
+    common = ["--size", "32", "--epochs", "1", "--steps-per-epoch", "2", "--batch-size", "2", "-q"]
+    assert main(["train", str(photo_dir), "--out", str(out), "--preset", "default", "--model-option",
+                 "decoder=[8,8,8,8]", "--teacher", str(teacher), "--distill", "0.7", *common]) == 0
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["teacher"] == str(teacher) and cfg["distill"] == 0.7
+    assert float(history(out)[0]["train_loss"]) > 0
+    assert main(["train", str(photo_dir), "--out", str(tmp_path / "beta"), "--preset", "seed-beta",
+                 "--teacher", str(teacher), *common]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--teacher needs a bin classifier" in err[0]
