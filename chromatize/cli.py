@@ -157,8 +157,6 @@ def _add_train(sub) -> None:
                         "(e.g. an ensemble, so that one network learns what several agree on)")
     p.add_argument("--distill", type=float,
                    help="with --teacher: the teacher's share of the class target, 0-1 (default 0.5)")
-    p.add_argument("--teacher-clean", action=argparse.BooleanOptionalAction, default=None,
-                   help="with --teacher: the teacher sees each photo before the old-photo damage (--degrade)")
     p.add_argument("--patience", type=int, help="stop after N epochs without validation gain (0 = off)")
     p.add_argument("--time-budget-min", type=float,
                    help="stop after this many minutes of training steps; cosine decay follows the clock")
@@ -178,7 +176,7 @@ def _add_train(sub) -> None:
 
 _TRAIN_FLAGS = ("model", "size", "epochs", "steps_per_epoch", "batch_size", "lr", "encoder_lr", "lr_schedule", "optimizer",
                 "loss", "rebalance", "ab_regression", "ema", "val_dir", "val_split", "augment", "flips", "degrade",
-                "hint_free", "init", "teacher", "distill", "teacher_clean", "patience",
+                "hint_free", "init", "teacher", "distill", "patience",
                 "time_budget_min", "checkpoint_every_steps", "sample_every", "max_images", "seed", "device", "precision")
 
 

@@ -252,22 +252,3 @@ def test_cli_train_with_a_teacher_records_it_and_needs_a_classifier(photo_dir, t
                  "--teacher", str(teacher), *common]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--teacher needs a bin classifier" in err[0]
-
-
-def test_a_clean_teacher_sees_the_photo_before_the_damage(photo_dir, tmp_path):
-    from chromatize.models import load_model
-    from chromatize.training.data import Batcher, LabCache, gather_images
-    from chromatize.training.distill import TeacherTargets
-
-    teacher = load_model(_small_teacher(tmp_path))
-    cache = LabCache(gather_images(photo_dir, max_images=2), side=32, progress=False)
-    order = torch.randperm(2, generator=torch.Generator().manual_seed(0))      # the one batch's order
-    undamaged = Batcher(cache, size=32, augment=False).batch(order)[0][0]
-    for clean in (False, True):
-        data = Batcher(cache, size=32, augment=False, degrade=1.0, clean_l=clean)   # every input damaged
-        (damaged,), (_, taught) = next(iter(TeacherTargets(data, teacher, torch.device("cpu")).epoch_batches(
-            2, 1, torch.Generator().manual_seed(0))))
-        assert not torch.allclose(damaged, undamaged, atol=1e-2)     # the student sees the damage
-        with torch.no_grad():
-            want = teacher(undamaged if clean else damaged).log_softmax(1)
-        assert torch.allclose(taught, want, atol=1e-5)

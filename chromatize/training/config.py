@@ -33,7 +33,6 @@ class TrainConfig:
     init: str = ""                      # start from these weights (model file, checkpoint, run folder, "default")
     teacher: str = ""                   # classifiers: distil from this model's distributions (distill.py); "" = off
     distill: float = 0.5                # with a teacher: its share of the class target (the truth has the rest)
-    teacher_clean: bool = False         # with a teacher: it sees the photo before the old-photo damage
     rotation: float = 20.0              # max rotation in degrees
     shear: float = 0.2                  # max shear in radians
     zoom: float = 0.2                   # zoom range: scale in [1 - zoom, 1 + zoom]

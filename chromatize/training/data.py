@@ -79,17 +79,14 @@ class Batcher:
     `degrade`: the share of images whose L input gets old-photo damage (degrade.py); the
     target stays clean. `hint_free`: the share of images given no hint at all (on top of the
     simulation's own 1 in 8), so that automatic colour gets its share of the training.
-    `clean_l`: the target is (ab_norm, the undamaged l_norm), for a teacher that sees the photo
-    before the damage (distill.py).
     Extra randomness comes from torch's global generator (seeded, and saved in checkpoints), so
     a resumed run draws the same.
     """
 
     def __init__(self, cache: LabCache, *, size: int, augment: bool, flips: bool = False,
                  rotation: float = 20.0, shear: float = 0.2, zoom: float = 0.2, degrade: float = 0.0,
-                 hint_bins: torch.Tensor | None = None, reference_p: float = 0.3, hint_free: float = 0.0,
-                 clean_l: bool = False):
-        self.cache, self.size, self.clean_l = cache, size, clean_l
+                 hint_bins: torch.Tensor | None = None, reference_p: float = 0.3, hint_free: float = 0.0):
+        self.cache, self.size = cache, size
         self.degrade, self.hint_bins, self.reference_p, self.hint_free = degrade, hint_bins, reference_p, hint_free
         self.affine = K.AugmentationSequential(
             K.RandomAffine(degrees=rotation, shear=math.degrees(shear), scale=(1 - zoom, 1 + zoom),
@@ -103,16 +100,15 @@ class Batcher:
         if self.flip:
             lab = self.flip(lab)
         l, ab_norm = lab[:, :1], normalize_ab(lab[:, 1:])
-        target = (ab_norm, normalize_l(l)) if self.clean_l else ab_norm
         if self.degrade:
             damaged = torch.rand(len(l)) < self.degrade
             l = torch.stack([degrade_l(x[None])[0] if d else x for x, d in zip(l, damaged)])
         if self.hint_bins is None:
-            return (normalize_l(l),), target
+            return (normalize_l(l),), ab_norm
         points, refs = simulate_points(ab_norm), self._references(ab_norm)
         free = torch.rand(len(l)) < self.hint_free                    # these learn automatic colour alone
         points[free], refs[free] = 0, 0
-        return (normalize_l(l), points, refs), target
+        return (normalize_l(l), points, refs), ab_norm
 
     def _references(self, ab_norm: torch.Tensor) -> torch.Tensor:
         """(B, Q + 2): the palette of a random 50-100 % crop of each image's own truth for

@@ -2,8 +2,7 @@
 
     TeacherTargets  wraps the training batches: (inputs, ab_norm) -> (inputs, (ab_norm, teacher))
                     with teacher (B, Q, h, w) the teacher's log-probabilities over the ab bins for
-                    the inputs the student sees (augmented, hinted); with batches made with
-                    clean_l (data.Batcher), the teacher sees the photo before the old-photo damage
+                    the very inputs the student sees (augmented, damaged, hinted)
     the loss        losses.BinClassLoss with `distill` = d: per pixel, the target distribution is
                     (1 - d) x the soft-encoded truth + d x the teacher's (renormalised) distribution
 
@@ -35,8 +34,7 @@ class TeacherTargets:
 
     def epoch_batches(self, batch_size: int, steps: int, generator: torch.Generator, skip: int = 0,
                       shard: tuple[int, int] = (0, 1)) -> Iterable:
-        for inputs, target in self.batches.epoch_batches(batch_size, steps, generator, skip=skip, shard=shard):
-            ab_norm, seen = target if isinstance(target, tuple) else (target, inputs[0])   # seen: the teacher's L
+        for inputs, ab_norm in self.batches.epoch_batches(batch_size, steps, generator, skip=skip, shard=shard):
             with torch.no_grad():
-                logits = self.teacher(*[prepare(x, self.device) for x in (seen, *inputs[1:])])   # (B, Q, h, w)
+                logits = self.teacher(*[prepare(x, self.device) for x in inputs])      # (B, Q, h, w)
             yield inputs, (ab_norm, logits.float().log_softmax(1))

@@ -93,8 +93,7 @@ def train_run(data_dir: str | Path, run_dir: str | Path, cfg: TrainConfig, *, re
     augment = dict(rotation=cfg.rotation, shear=cfg.shear, zoom=cfg.zoom)
     hint_bins = model.bin_centers if getattr(model, "takes_hints", False) else None
     train_data = Batcher(train_cache, size=cfg.size, augment=cfg.augment, flips=cfg.flips, degrade=cfg.degrade,
-                         hint_bins=hint_bins, hint_free=cfg.hint_free, clean_l=bool(cfg.teacher and cfg.teacher_clean),
-                         **augment)
+                         hint_bins=hint_bins, hint_free=cfg.hint_free, **augment)
     val_data = Batcher(val_cache, size=cfg.size, augment=False)
     steps = cfg.steps_per_epoch or math.ceil(len(train_cache) / (cfg.batch_size * dist.world))
     device = resolve_device(device_for(dist, cfg.device))
