@@ -152,11 +152,6 @@ def _add_train(sub) -> None:
     p.add_argument("--init", metavar="MODEL",
                    help="start from these weights (a model file, checkpoint or run folder; 'default' = the "
                         "shipped model); layers it lacks keep their fresh start")
-    p.add_argument("--teacher", metavar="MODEL",
-                   help="distil: train towards this bin classifier's colour distributions as well as the truth "
-                        "(e.g. an ensemble, so that one network learns what several agree on)")
-    p.add_argument("--distill", type=float,
-                   help="with --teacher: the teacher's share of the class target, 0-1 (default 0.5)")
     p.add_argument("--patience", type=int, help="stop after N epochs without validation gain (0 = off)")
     p.add_argument("--time-budget-min", type=float,
                    help="stop after this many minutes of training steps; cosine decay follows the clock")
@@ -176,7 +171,7 @@ def _add_train(sub) -> None:
 
 _TRAIN_FLAGS = ("model", "size", "epochs", "steps_per_epoch", "batch_size", "lr", "encoder_lr", "lr_schedule", "optimizer",
                 "loss", "rebalance", "ab_regression", "ema", "val_dir", "val_split", "augment", "flips", "degrade",
-                "hint_free", "init", "teacher", "distill", "patience",
+                "hint_free", "init", "patience",
                 "time_budget_min", "checkpoint_every_steps", "sample_every", "max_images", "seed", "device", "precision")
 
 

@@ -1,4 +1,3 @@
-import pytest
 import torch
 
 from chromatize.color import AB_SCALE, ab_bin_centers
@@ -62,27 +61,3 @@ def test_ab_regression_term_penalises_a_mean_away_from_the_target():
         logits[:, bin_index] = 20
         extra = mixed(logits, target) - plain(logits, target)
         assert (extra < 0.01) if is_right else (extra > 1.0)
-
-
-def test_distillation_with_no_teacher_share_is_the_plain_loss():
-    loss, plain = BinClassLoss(ab_bin_centers() / AB_SCALE, distill=0.0), bin_loss()
-    logits, target = torch.randn(2, loss.centers.shape[0], 2, 2), torch.rand(2, 2, 4, 4) - 0.5
-    teacher = torch.randn_like(logits).log_softmax(1)
-    assert torch.allclose(loss(logits, (target, teacher)), plain(logits, target))
-
-
-def test_distillation_alone_is_lowest_where_the_student_matches_the_teacher():
-    loss = BinClassLoss(ab_bin_centers() / AB_SCALE, distill=1.0)
-    target = torch.rand(2, 2, 4, 4) - 0.5
-    teacher = (3 * torch.randn(2, loss.centers.shape[0], 2, 2)).log_softmax(1)
-    at_teacher = teacher.clone().requires_grad_(True)
-    loss(at_teacher, (target, teacher)).backward()
-    assert at_teacher.grad.abs().max() < 1e-6                        # its minimum: the teacher's distribution
-    assert loss(teacher + 0.5 * torch.randn_like(teacher), (target, teacher)) > loss(teacher, (target, teacher))
-
-
-def test_a_teacher_of_another_shape_is_a_clear_error():
-    loss = BinClassLoss(ab_bin_centers() / AB_SCALE)
-    logits = torch.zeros(1, loss.centers.shape[0], 2, 2)
-    with pytest.raises(ValueError, match="teacher output"):
-        loss(logits, (torch.zeros(1, 2, 4, 4), torch.zeros(1, loss.centers.shape[0], 4, 4)))

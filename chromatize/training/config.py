@@ -31,8 +31,6 @@ class TrainConfig:
     degrade: float = 0.0                # share of training inputs given old-photo damage (degrade.py)
     hint_free: float = 0.0              # hint models: share of training images given no hint at all
     init: str = ""                      # start from these weights (model file, checkpoint, run folder, "default")
-    teacher: str = ""                   # classifiers: distil from this model's distributions (distill.py); "" = off
-    distill: float = 0.5                # with a teacher: its share of the class target (the truth has the rest)
     rotation: float = 20.0              # max rotation in degrees
     shear: float = 0.2                  # max shear in radians
     zoom: float = 0.2                   # zoom range: scale in [1 - zoom, 1 + zoom]
@@ -62,7 +60,6 @@ class TrainConfig:
             ("val_split", 0 < self.val_split < 1, "between 0 and 1"),
             ("degrade", 0 <= self.degrade <= 1, "in [0, 1]"),
             ("hint_free", 0 <= self.hint_free <= 1, "in [0, 1]"),
-            ("distill", 0 <= self.distill <= 1, "in [0, 1]"),
             ("precision", self.precision in ("auto", "fp32"), "auto or fp32"),
             ("time_budget_min", self.time_budget_min >= 0, "0 or more"),
             ("patience", self.patience >= 0, "0 or more"),

@@ -40,8 +40,7 @@ HISTORY_FIELDS = ["epoch", "step", "train_loss", "val_loss", "seconds", "images_
 
 
 class TrainData(Protocol):
-    """Batches are (inputs, target): the model is called as model(*inputs), the loss as loss(output, target);
-    target is a tensor or a tuple of tensors (the truth and a teacher's output, distill.py).
+    """Batches are (inputs, target): the model is called as model(*inputs), the loss as loss(output, target).
     The order comes from `generator` alone; the first `skip` batches are passed over without being
     made (a resumed epoch), so the global RNG (augmentation) is not touched by them."""
 
@@ -209,13 +208,6 @@ def _save(path: Path, ckpt: dict, dist: Dist) -> None:
         atomic_write(path, lambda tmp: torch.save(ckpt, tmp))
 
 
-def _to_device(target, device: torch.device):
-    """A target is a tensor or a tuple of them (the truth and a teacher's output)."""
-    if isinstance(target, tuple):
-        return tuple(prepare(x, device) for x in target)
-    return prepare(target, device)
-
-
 def _should_stop(cfg: TrainConfig, state: RunState) -> bool:
     if cfg.patience and state.bad_epochs >= cfg.patience:
         log.info("early stop: no validation gain in %d epochs", state.bad_epochs)
@@ -241,7 +233,7 @@ def _run_epoch(models, ema: Ema | None, loss_fn, optimizers, train_data, val_dat
     for inputs, target in train_data.epoch_batches(cfg.batch_size, steps, generator, skip=done, shard=shard):
         if dist.any(clock.out()):
             break                                                     # time budget spent mid-epoch
-        inputs, target = [prepare(x, device) for x in inputs], _to_device(target, device)
+        inputs, target = [prepare(x, device) for x in inputs], prepare(target, device)
         with autocast(device, enabled=bf16):
             loss = loss_fn(net(*inputs), target)
         if not torch.isfinite(loss):
@@ -255,7 +247,7 @@ def _run_epoch(models, ema: Ema | None, loss_fn, optimizers, train_data, val_dat
         state.step += 1
         done += 1
         total_loss += loss.item()
-        images += inputs[0].shape[0]
+        images += target.shape[0]
         rate = images / (time.perf_counter() - started)
         bar.update(1)
         bar.set_postfix(epoch=state.epoch + 1, loss=f"{loss.item():.4f}", img_s=f"{rate:.1f}")
@@ -289,10 +281,10 @@ def evaluate_loss(model: nn.Module, loss_fn: nn.Module, data: ValData, *, batch_
     model.eval()
     total, count = 0.0, 0
     for inputs, target in data.ordered_batches(batch_size, shard=(dist.rank, dist.world)):
-        inputs, target = [prepare(x, device) for x in inputs], _to_device(target, device)
+        inputs, target = [prepare(x, device) for x in inputs], prepare(target, device)
         with autocast(device, enabled=bf16):
-            total += loss_fn(model(*inputs), target).item() * inputs[0].shape[0]
-        count += inputs[0].shape[0]
+            total += loss_fn(model(*inputs), target).item() * target.shape[0]
+        count += target.shape[0]
     total, count = dist.sum(total, count)
     return total / max(count, 1)
 

@@ -1,7 +1,6 @@
 """Losses: plain regression on ab_norm, and classification over ab bins with class rebalancing.
 
-Every loss is called as loss(model_output, ab_target) with ab_target (B, 2, H, W) in ab_norm units;
-BinClassLoss also takes (ab_target, teacher log-probabilities (B, Q, h, w)) for distillation.
+Every loss is called as loss(model_output, ab_target) with ab_target (B, 2, H, W) in ab_norm units.
 """
 from __future__ import annotations
 
@@ -39,12 +38,10 @@ class BinClassLoss(nn.Module):
     and weighted by the rebalancing weight of its nearest bin (set by fit_prior). With
     `regression` > 0 a Huber term between the distribution's mean ab and the target is added,
     which pulls the decoded colour towards the truth where the classes alone leave it unsure.
-    With a teacher's log-probabilities in the target, the class target is (1 - `distill`) x the
-    soft-encoded truth + `distill` x the teacher's distribution (training/distill.py).
     """
 
     def __init__(self, centers: torch.Tensor, *, neighbours: int = 5, sigma: float = 5.0,
-                 rebalance: float = 0.5, regression: float = 0.0, distill: float = 0.5):
+                 rebalance: float = 0.5, regression: float = 0.0):
         super().__init__()
         self.register_buffer("centers", centers.clone())
         self.register_buffer("weights", torch.ones(centers.shape[0]))
@@ -54,9 +51,6 @@ class BinClassLoss(nn.Module):
             raise ValueError(f"rebalance must be in (0, 1], got {rebalance}")
         self.rebalance = rebalance
         self.regression = regression
-        if not 0 <= distill <= 1:
-            raise ValueError(f"distill must be in [0, 1], got {distill}")
-        self.distill = distill
 
     def encode(self, ab: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(N, 2) ab_norm -> soft targets (N, Q) and nearest-bin index (N,)."""
@@ -77,16 +71,10 @@ class BinClassLoss(nn.Module):
         weights = 1.0 / ((1 - self.rebalance) * prior + self.rebalance / prior.numel())
         self.weights.copy_(weights / (prior * weights).sum())
 
-    def forward(self, logits: torch.Tensor, target: torch.Tensor | tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
-        target, teacher = target if isinstance(target, tuple) else (target, None)
+    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         target = F.adaptive_avg_pool2d(target, logits.shape[-2:])          # (B, 2, h, w)
         ab = target.permute(0, 2, 3, 1).reshape(-1, 2)                     # (N, 2)
         soft, nearest = self.encode(ab.float())
-        if teacher is not None:
-            if teacher.shape != logits.shape:
-                raise ValueError(f"teacher output {tuple(teacher.shape)} differs from the model's {tuple(logits.shape)}")
-            taught = teacher.float().softmax(1).permute(0, 2, 3, 1).reshape(soft.shape)   # (N, Q)
-            soft = (1 - self.distill) * soft + self.distill * taught
         log_p = torch.log_softmax(logits.float(), dim=1).permute(0, 2, 3, 1).reshape(ab.shape[0], -1)
         per_pixel = -(soft * log_p).sum(1)                                 # (N,)
         loss = (per_pixel * self.weights[nearest]).mean()
@@ -96,9 +84,8 @@ class BinClassLoss(nn.Module):
         return loss
 
 
-def build_loss(kind: str, model: nn.Module, *, rebalance: float = 0.5, regression: float = 0.0,
-               distill: float = 0.5) -> nn.Module:
+def build_loss(kind: str, model: nn.Module, *, rebalance: float = 0.5, regression: float = 0.0) -> nn.Module:
     """The loss a model trains with: bin classification for classifier heads, else regression."""
     if getattr(model, "is_classifier", False):
-        return BinClassLoss(model.bin_centers, rebalance=rebalance, regression=regression, distill=distill)
+        return BinClassLoss(model.bin_centers, rebalance=rebalance, regression=regression)
     return RegressionLoss(kind)

@@ -20,7 +20,6 @@ from ..images import save_atomic
 from ..models import create_model, init_from, load_model, save_model
 from ..models.files import RUN_BEST, RUN_CONFIG, RUN_FILES, RUN_MODEL, RUN_SAMPLES, RUN_VAL_LIST
 from .config import TrainConfig
-from .distill import TeacherTargets
 from .data import CACHE_MARGIN, Batcher, LabCache, gather_images, single_image_lab, split_paths
 from ..runtime import device_for, prepare, resolve_device, setup
 from .loop import RunState, fit
@@ -85,9 +84,7 @@ def train_run(data_dir: str | Path, run_dir: str | Path, cfg: TrainConfig, *, re
             log.info("started from %s; %d tensors it lacks start fresh", cfg.init, len(fresh))
     if dist.enabled:
         torch.manual_seed(cfg.seed + 1000 * dist.rank)                  # each rank its own augmentation
-    loss_fn = build_loss(cfg.loss, model, rebalance=cfg.rebalance, regression=cfg.ab_regression, distill=cfg.distill)
-    if cfg.teacher and not isinstance(loss_fn, BinClassLoss):
-        raise ValueError(f"--teacher needs a bin classifier to train; {cfg.model!r} is not one")
+    loss_fn = build_loss(cfg.loss, model, rebalance=cfg.rebalance, regression=cfg.ab_regression)
     if isinstance(loss_fn, BinClassLoss):
         loss_fn.fit_prior(_ab_pixels(train_cache))
     augment = dict(rotation=cfg.rotation, shear=cfg.shear, zoom=cfg.zoom)
@@ -97,8 +94,6 @@ def train_run(data_dir: str | Path, run_dir: str | Path, cfg: TrainConfig, *, re
     val_data = Batcher(val_cache, size=cfg.size, augment=False)
     steps = cfg.steps_per_epoch or math.ceil(len(train_cache) / (cfg.batch_size * dist.world))
     device = resolve_device(device_for(dist, cfg.device))
-    if cfg.teacher:
-        train_data = TeacherTargets(train_data, load_model(cfg.teacher), device)
     writer = _sample_writer(val_data, run_dir / RUN_SAMPLES, every=cfg.sample_every, last=cfg.epochs, device=device)
     state = fit(model, loss_fn, train_data, val_data, cfg=cfg, run_dir=run_dir, steps_per_epoch=steps,
                 device=device, resume=resume, on_epoch_end=writer, progress=progress, dist=dist)
