@@ -93,9 +93,8 @@ class Colorizer:
         """The colorizer for video and animation frames: this one, or, where the model is an
         ensemble and the device has no fast bf16 path (CUDA or an AMX CPU), a copy that runs the
         ensemble's first member alone, decoded by its own knobs (chosen for it alone on tune, unless
-        load() was given others): two
-        members on such a CPU would take 640x480 video below 15 frames/s (BENCHMARKS.md, "Two
-        seeds as the default")."""
+        load() was given others): two members on such a CPU would take 640x480 video below 15
+        frames/s (BENCHMARKS.md, "Two seeds as the default")."""
         primary = getattr(self.model, "primary", None)
         if primary is None or self.device.type == "cuda" or cpu_has_fast_bf16():
             return self
