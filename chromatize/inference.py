@@ -11,7 +11,7 @@ from PIL import Image
 
 from .color import merge_l_ab, normalize_ab, normalize_l, rgb_to_lab
 from .hints import as_points, check_inside, point_maps, reference_vector
-from .propagation import propagate, steer_to_reference
+from .propagation import follow_points, hint_regions, propagate, steer_to_reference
 from .images import Lightness, open_image, save_colorized, to_lightness, to_rgb_array
 from .models import load_model, resolve, set_decode_knobs
 from .models.files import is_run_folder
@@ -235,17 +235,37 @@ class Colorizer:
                 hints["points"] = prepare(points[chunk], self.device)
             if reference is not None:
                 hints["reference"] = reference.expand(batch.shape[0], -1).to(self.device)
-            with autocast(self.device):
-                ab_chunk = self.model.ab_norm(normalize_l(batch), **hints).float().cpu()
-            if reference is not None and self.steer:
-                ab_chunk = steer_to_reference(ab_chunk, reference.float(), self.model.bin_centers.cpu(),
-                                              strength=self.steer)
-            if self.propagate and points is not None:
-                ab_chunk = propagate(ab_chunk, small[chunk], points[chunk])
+            ab_chunk = self._ab_chunk(batch, hints, small[chunk], None if points is None else points[chunk],
+                                      reference)
             ab.append(ab_chunk)
         if self.strength != 1:
             ab = [(a * self.strength).clamp(-1, 1) for a in ab]
         return small, torch.cat(ab)
+
+    def _ab_chunk(self, batch: torch.Tensor, hints: dict, small: torch.Tensor, points: torch.Tensor | None,
+                  reference: torch.Tensor | None) -> torch.Tensor:
+        """One batch on the device (hints: its inputs there) -> ab_norm on the CPU, steered towards
+        the reference and following the points (propagation.follow_points; small and points: the
+        batch's L and hint maps on the CPU)."""
+        l_norm = normalize_l(batch)
+        steered = lambda ab: self._steered(ab.float().cpu(), reference=reference)
+        if not (self.propagate and points is not None):
+            with autocast(self.device):
+                return steered(self.model.ab_norm(l_norm, **hints))
+        if getattr(self.model, "is_classifier", False):
+            with autocast(self.device):
+                out = self.model.run(l_norm, **hints).float()
+            return follow_points(out, small, points, lambda logits: steered(self.model.ab_norm_of(logits, l_norm)),
+                                 centers=self.model.bin_centers)
+        with autocast(self.device):
+            ab = steered(self.model.ab_norm(l_norm, **hints))
+        return propagate(ab, hint_regions(small, points))
+
+    def _steered(self, ab: torch.Tensor, *, reference: torch.Tensor | None) -> torch.Tensor:
+        """ab_norm moved towards a reference palette's statistics (propagation.steer_to_reference)."""
+        if reference is None or not self.steer:
+            return ab
+        return steer_to_reference(ab, reference.float(), self.model.bin_centers.cpu(), strength=self.steer)
 
 
 def _resize(l_full: torch.Tensor, shape: tuple[int, int]) -> torch.Tensor:

@@ -1,58 +1,128 @@
-"""What inference does with colour hints after the network has run: point hints' residuals are
-spread over their regions (propagate), and a reference photo's colour statistics are pulled in
-(steer_to_reference). The hints themselves are encoded in hints.py.
+"""What inference does with colour hints after the network has run, and a reference's statistics.
+
+Point hints, in three steps on cells of PROPAGATE_STRIDE model pixels (one cell per logit of the
+default models):
+    regions     geodesic distances from each hinted cell over the L image (a step costs its length
+                plus `edge` per L unit crossed, so regions end at edges); each cell's weight for
+                each point is a soft geodesic Voronoi share (PROPAGATE_BORDER cells of blend where
+                two regions meet) faded by exp(-(d / reach)^2), `reach` a share of the long side.
+    favour      (classifiers) each cell's predicted colour distribution is multiplied by
+                1 + FAVOUR_STRENGTH * sum_n weight_n * K_n(bin), K_n a Gaussian of FAVOUR_WIDTH ab
+                units around point n's colour: where the network thought the point's colour likely,
+                the point settles it; where it thought it unlikely, little changes. Decoded as usual.
+    propagate   what the decode still misses at each point (hint - prediction) is spread by the
+                same weights and added (Levin et al. 2004 spread colour along similar lightness;
+                here only the residual is spread).
+Knobs chosen on the tune split (benchmarks/hint_propagation.py; BENCHMARKS.md, "Hints that choose
+among the network's colours"): favouring added 0.39 dB at 1 point and 0.73 at 10 there.
+A reference photo's colour statistics are pulled in by steer_to_reference. The hints themselves are
+encoded in hints.py.
 """
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
 
-PROPAGATE_STRIDE = 4         # propagation runs on cells of this many model pixels square
-PROPAGATE_REACH = 1.0        # how far a point's correction carries: share of the long side (geodesic)
+from .color import AB_SCALE
+
+PROPAGATE_STRIDE = 4         # regions are made on cells of this many model pixels square
+PROPAGATE_REACH = 1.0        # how far a point carries: share of the long side (geodesic)
 PROPAGATE_EDGE = 1.0         # geodesic cost of a lightness step of 1 L unit, in cells
-PROPAGATE_BORDER = 2.0       # cells over which two points' regions blend where they meet
+PROPAGATE_BORDER = 8.0       # cells over which two points' regions blend where they meet
+FAVOUR_STRENGTH = 30.0       # how much a point raises its colour's bins in its region
+FAVOUR_WIDTH = 10.0          # ab units: the spread of a point's colour over the bins (one bin step)
 
 
-def propagate(ab: torch.Tensor, l: torch.Tensor, points: torch.Tensor, *, reach: float = PROPAGATE_REACH,
-              edge: float = PROPAGATE_EDGE) -> torch.Tensor:
-    """Carry what the network did not follow of each point out to the point's region.
+@dataclass
+class Regions:
+    """One image's hinted cells and how much each cell belongs to each: seeds (N, 2) cell rows and
+    columns, hint_ab (2, N) ab_norm, weights (N, h, w) in [0, 1]."""
+    seeds: torch.Tensor
+    hint_ab: torch.Tensor
+    weights: torch.Tensor
 
-    ab (B, 2, H, W) predicted ab_norm; l (B, 1, H, W) L in [0, 100]; points (B, 3, H, W) hint maps.
-    On cells of PROPAGATE_STRIDE pixels, geodesic distances from each hinted cell are taken over the
-    L image (a step costs its length plus `edge` per unit of L crossed, so regions end at edges).
-    Each cell takes the residual (hint - prediction) of its geodesically nearest point, blended
-    with the next ones over PROPAGATE_BORDER cells (a soft geodesic Voronoi partition), faded by
-    exp(-(d / reach)^2) with `reach` a share of the long side; the correction is upsampled and
-    added. Levin et al. 2004 spread colour along similar lightness; here only the network's
-    residual is spread. Knobs chosen on the tune split (benchmarks/hint_propagation.py; reach 2 and
-    more scored up to 0.16 dB more there, but one point then tints nearly the whole photo).
-    Returns (B, 2, H, W) ab_norm in [-1, 1].
-    """
+
+def hint_regions(l: torch.Tensor, points: torch.Tensor, *, reach: float = PROPAGATE_REACH,
+                 edge: float = PROPAGATE_EDGE) -> list[Regions | None]:
+    """l (B, 1, H, W) L in [0, 100], points (B, 3, H, W) hint maps -> per image its Regions on
+    cells of PROPAGATE_STRIDE pixels, or None where it has no point (or is smaller than a cell)."""
     s = PROPAGATE_STRIDE
-    if points[:, 2].sum() == 0 or min(ab.shape[-2:]) < s:
-        return ab
+    if min(l.shape[-2:]) < s:
+        return [None] * l.shape[0]
     l_cells = F.avg_pool2d(l.float(), s)                                      # (B, 1, h, w)
-    ab_cells = F.avg_pool2d(ab.float(), s)
     pooled = F.avg_pool2d(points.float(), s)
     share = pooled[:, 2:]
     hint_ab = pooled[:, :2] / share.clamp_min(1e-6)
     out = []
-    for i in range(ab.shape[0]):
+    for i in range(l.shape[0]):
         seeds = torch.nonzero(share[i, 0] > 0)                                # (N, 2) cells
         if len(seeds) == 0:
-            out.append(torch.zeros_like(ab_cells[i]))
+            out.append(None)
             continue
         dist = _geodesic(l_cells[i, 0], seeds, edge)                          # (N, h, w)
-        cells = max(l_cells.shape[-2:]) * reach
         nearest = dist.min(0).values                                          # (h, w)
         share_of = torch.softmax(-(dist - nearest) / PROPAGATE_BORDER, dim=0)  # (N, h, w): the nearest point leads
-        fade = torch.exp(-(nearest / cells) ** 2)                             # (h, w): nothing far from every point
-        residual = (hint_ab[i][:, seeds[:, 0], seeds[:, 1]] - ab_cells[i][:, seeds[:, 0], seeds[:, 1]])  # (2, N)
-        out.append(torch.einsum("cn,nhw->chw", residual, share_of) * fade)
+        fade = torch.exp(-(nearest / (max(l_cells.shape[-2:]) * reach)) ** 2)  # (h, w): nothing far from every point
+        out.append(Regions(seeds, hint_ab[i][:, seeds[:, 0], seeds[:, 1]], share_of * fade))
+    return out
+
+
+def favour_hinted_colours(logits: torch.Tensor, regions: list[Regions | None], centers: torch.Tensor, *,
+                          strength: float = FAVOUR_STRENGTH) -> torch.Tensor:
+    """(B, Q, h, w) logits -> (B, Q, h, w) log-probabilities with each point's colour bins raised in
+    its region (see the module's docstring); centers (Q, 2) bin centres in ab_norm."""
+    log_probs = logits.float().log_softmax(1)
+    out = []
+    for lp, reg in zip(log_probs, regions):
+        if reg is None:
+            out.append(lp)
+            continue
+        dist2 = ((centers.float()[None] - reg.hint_ab.T.to(lp.device)[:, None]) ** 2).sum(-1)  # (N, Q)
+        kernel = torch.exp(-dist2 * (AB_SCALE / FAVOUR_WIDTH) ** 2 / 2)                     # in ab units
+        weights = _at(reg.weights.to(lp.device), lp.shape[-2:])                            # (N, h, w)
+        out.append(lp + torch.log1p(strength * torch.einsum("nq,nhw->qhw", kernel, weights)))
+    return torch.stack(out)
+
+
+def propagate(ab: torch.Tensor, regions: list[Regions | None]) -> torch.Tensor:
+    """(B, 2, H, W) predicted ab_norm -> the same with what it misses at each point (hint -
+    prediction, on its cell) spread over the point's region. Returns ab_norm in [-1, 1]."""
+    if all(reg is None for reg in regions):
+        return ab
+    ab_cells = F.avg_pool2d(ab.float(), PROPAGATE_STRIDE)
+    out = []
+    for cells, reg in zip(ab_cells, regions):
+        if reg is None:
+            out.append(torch.zeros_like(cells))
+            continue
+        residual = reg.hint_ab - cells[:, reg.seeds[:, 0], reg.seeds[:, 1]]                 # (2, N)
+        out.append(torch.einsum("cn,nhw->chw", residual, reg.weights))
     correction = F.interpolate(torch.stack(out), size=ab.shape[-2:], mode="bilinear", align_corners=False)
     return (ab.float() + correction).clamp(-1, 1).to(ab.dtype)
+
+
+def follow_points(out: torch.Tensor, l: torch.Tensor, points: torch.Tensor,
+                  decode: Callable[[torch.Tensor], torch.Tensor], *, centers: torch.Tensor | None = None,
+                  reach: float = PROPAGATE_REACH, edge: float = PROPAGATE_EDGE,
+                  strength: float = FAVOUR_STRENGTH) -> torch.Tensor:
+    """The network's raw output (B, C, h, w) for L (B, 1, H, W) and hint maps (B, 3, H, W) -> ab_norm
+    (B, 2, H, W) that follows the points: favoured (when `centers` says the output is logits over
+    those bins), decoded by `decode` (raw output -> ab_norm at (H, W)), then propagated."""
+    regions = hint_regions(l, points, reach=reach, edge=edge)
+    if centers is not None and strength:
+        out = favour_hinted_colours(out, regions, centers, strength=strength)
+    return propagate(decode(out), regions)
+
+
+def _at(x: torch.Tensor, shape: tuple[int, int]) -> torch.Tensor:
+    """(C, h, w) -> (C, *shape), bilinear (the model's logits may sit on another grid than the cells)."""
+    if tuple(x.shape[-2:]) == tuple(shape):
+        return x
+    return F.interpolate(x[None], size=shape, mode="bilinear", align_corners=False)[0]
 
 
 def _geodesic(l: torch.Tensor, seeds: torch.Tensor, edge: float, max_sweeps: int = 400) -> torch.Tensor:

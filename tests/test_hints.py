@@ -200,19 +200,19 @@ def test_training_with_hints_and_old_photo_damage_runs(photo_dir, tmp_path):
 
 
 def test_propagation_spreads_a_point_over_its_region_and_stops_at_edges():
-    from chromatize.propagation import propagate
+    from chromatize.propagation import hint_regions, propagate
 
     l = torch.full((1, 1, 64, 64), 30.0)
     l[..., 32:] = 80.0                                           # a strong edge down the middle
     ab = torch.zeros(1, 2, 64, 64)
     points = torch.zeros(1, 3, 64, 64)
     points[0, 0, 30:33, 10:13], points[0, 1, 30:33, 10:13], points[0, 2, 30:33, 10:13] = 0.3, -0.2, 1
-    out = propagate(ab, l, points)
+    out = propagate(ab, hint_regions(l, points))
     left, right = out[0, :, 8:56, 4:28], out[0, :, 8:56, 36:60]
     assert torch.allclose(out[0, :, 31, 11], torch.tensor([0.3, -0.2]), atol=0.03)   # the point keeps its colour
     assert left[0].mean() > 0.15 and left[1].mean() < -0.1                           # its region takes it
     assert right.abs().max() < 0.05                                                   # across the edge: nothing
-    assert torch.equal(propagate(ab, l, torch.zeros_like(points)), ab)                # no points: unchanged
+    assert torch.equal(propagate(ab, hint_regions(l, torch.zeros_like(points))), ab)  # no points: unchanged
 
 
 def test_steering_takes_the_reference_statistics_and_ignores_an_absent_one():

@@ -62,7 +62,11 @@ class ColorNet(nn.Module):
     def ab_norm(self, l_norm: torch.Tensor, points: torch.Tensor | None = None,
                    reference: torch.Tensor | None = None) -> torch.Tensor:
         """(B, 1, H, W) l_norm (+ hints, see hints.py) -> (B, 2, H, W) ab_norm in [-1, 1]."""
-        return _at_size(self.to_ab(self.run(l_norm, points, reference)), l_norm)
+        return self.ab_norm_of(self.run(l_norm, points, reference), l_norm)
+
+    def ab_norm_of(self, out: torch.Tensor, l_norm: torch.Tensor) -> torch.Tensor:
+        """run()'s raw output for l_norm (or one changed after it ran) -> (B, 2, H, W) ab_norm."""
+        return _at_size(self.to_ab(out), l_norm)
 
     def ab_norm_and_certainty(self, l_norm: torch.Tensor, points: torch.Tensor | None = None,
                              reference: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
