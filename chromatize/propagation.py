@@ -7,9 +7,12 @@ default models):
                 each point is a soft geodesic Voronoi share (PROPAGATE_BORDER cells of blend where
                 two regions meet) faded by exp(-(d / reach)^2), `reach` a share of the long side.
     favour      (classifiers) each cell's predicted colour distribution is multiplied by
-                1 + FAVOUR_STRENGTH * sum_n weight_n * K_n(bin), K_n a Gaussian of FAVOUR_WIDTH ab
-                units around point n's colour: where the network thought the point's colour likely,
-                the point settles it; where it thought it unlikely, little changes. Decoded as usual.
+                1 + FAVOUR_STRENGTH * sum_n weight_n * like_n * K_n(bin), K_n a Gaussian of
+                FAVOUR_WIDTH ab units around point n's colour, like_n = exp(-(d / FAVOUR_LIKENESS)^2)
+                with d the total-variation distance between the cell's distribution and the point
+                cell's (the same kind of thing, as the network sees it): where the network thought
+                the point's colour likely, the point settles it; where it thought it unlikely, or
+                sees something else, little changes. Decoded as usual.
     propagate   what the decode still misses at each point (hint - prediction) is spread by the
                 same weights and added (Levin et al. 2004 spread colour along similar lightness;
                 here only the residual is spread).
@@ -35,6 +38,7 @@ PROPAGATE_EDGE = 1.0         # geodesic cost of a lightness step of 1 L unit, in
 PROPAGATE_BORDER = 8.0       # cells over which two points' regions blend where they meet
 FAVOUR_STRENGTH = 30.0       # how much a point raises its colour's bins in its region
 FAVOUR_WIDTH = 10.0          # ab units: the spread of a point's colour over the bins (one bin step)
+FAVOUR_LIKENESS = 0.5        # a cell's favour fades as exp(-(d / this)^2), d its distribution's distance from the point's
 
 
 @dataclass
@@ -83,8 +87,12 @@ def favour_hinted_colours(logits: torch.Tensor, regions: list[Regions | None], c
             continue
         dist2 = ((centers.float()[None] - reg.hint_ab.T.to(lp.device)[:, None]) ** 2).sum(-1)  # (N, Q)
         kernel = torch.exp(-dist2 * (AB_SCALE / FAVOUR_WIDTH) ** 2 / 2)                     # in ab units
-        weights = _at(reg.weights.to(lp.device), lp.shape[-2:])                            # (N, h, w)
-        out.append(lp + torch.log1p(strength * torch.einsum("nq,nhw->qhw", kernel, weights)))
+        probs = _at(lp.exp(), reg.weights.shape[-2:])                                        # (Q, h, w) on the cells
+        at_seeds = probs[:, reg.seeds[:, 0], reg.seeds[:, 1]]                                # (Q, N)
+        unlike = 0.5 * (probs[:, None] - at_seeds[..., None, None]).abs().sum(0)            # (N, h, w) in [0, 1]
+        weights = reg.weights.to(lp.device) * torch.exp(-(unlike / FAVOUR_LIKENESS) ** 2)
+        weights = _at(weights, lp.shape[-2:])                                                # (N, h, w)
+        out.append((lp + torch.log1p(strength * torch.einsum("nq,nhw->qhw", kernel, weights))).log_softmax(0))
     return torch.stack(out)
 
 

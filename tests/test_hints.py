@@ -215,6 +215,31 @@ def test_propagation_spreads_a_point_over_its_region_and_stops_at_edges():
     assert torch.equal(propagate(ab, hint_regions(l, torch.zeros_like(points))), ab)  # no points: unchanged
 
 
+def test_a_point_settles_a_doubtful_colour_in_its_region_but_does_not_force_one_ruled_out():
+    from chromatize.color import AB_SCALE, ab_bin_centers
+    from chromatize.propagation import favour_hinted_colours, hint_regions
+
+    centers = ab_bin_centers(step=10) / AB_SCALE
+    nearest = lambda a, b: int(((centers - torch.tensor([a, b]) / AB_SCALE) ** 2).sum(1).argmin())
+    green, brown, blue = nearest(-40, 40), nearest(20, 30), nearest(0, -50)
+    l = torch.full((1, 1, 64, 64), 30.0)
+    l[..., 32:] = 80.0                                               # two regions, an edge between
+    logits = torch.full((1, len(centers), 16, 16), -5.0)             # one logit per 4x4 cell
+    logits[:, [green, brown]] = 5.0                                  # everywhere: green or brown, alike
+
+    def after_point(bin_index: int) -> torch.Tensor:
+        points = torch.zeros(1, 3, 64, 64)
+        points[0, :2, 30:33, 10:13] = centers[bin_index][:, None, None]
+        points[0, 2, 30:33, 10:13] = 1
+        return favour_hinted_colours(logits, hint_regions(l, points), centers).exp()[0]   # (Q, 16, 16)
+
+    probs = after_point(green)
+    left, right = probs[:, 2:14, 1:7], probs[:, 2:14, 9:15]
+    assert left[green].min() > 0.8 and left[brown].max() < 0.2      # its region settles on the point's colour
+    assert torch.allclose(right[green], right[brown], rtol=0.05)     # across the edge: still undecided
+    assert after_point(blue)[blue].max() < 0.05                      # a colour the network ruled out stays out
+
+
 def test_steering_takes_the_reference_statistics_and_ignores_an_absent_one():
     from chromatize.color import AB_SCALE, ab_bin_centers
     from chromatize.hints import reference_vector
