@@ -389,7 +389,7 @@ def _add_evaluate(sub) -> None:
     p.add_argument("--temperature", type=float, help="override a classifier's annealed-mean temperature")
     p.add_argument("--chroma-gain", type=float, help="override how much unsure colour is held back")
     p.add_argument("--no-propagate", dest="propagate", action="store_false",
-                   help="leave point hints to the network alone (no geodesic spreading of its residual)")
+                   help="leave point hints to the network alone (no favouring or spreading after it)")
     p.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"])
     p.set_defaults(run=_run_evaluate)
 

@@ -33,8 +33,8 @@ def load(model: str | Path = "default", *, size: int = DEFAULT_SIZE, device: str
     """A ready Colorizer: 'default' (the shipped model), a .safetensors file, a .pt checkpoint,
     a training run folder or an exported .onnx graph. temperature and chroma_gain override a
     classifier's decode knobs (annealed-mean temperature; how much unsure colour is held back, see
-    models/_layers.py); propagate: spread what the network did not follow of point hints over
-    their regions (propagation.propagate). runtime "onnx" runs the network in onnxruntime: a PyTorch
+    models/_layers.py); propagate: after the network, point hints settle the colours it hesitated
+    over and what it missed spreads over their regions (propagation.follow_points). runtime "onnx" runs the network in onnxruntime: a PyTorch
     model is exported once into the cache folder (models.onnx_io), an .onnx graph is run as it is."""
     if runtime not in RUNTIMES:
         raise ValueError(f"runtime must be one of {', '.join(RUNTIMES)}, got {runtime!r}")
@@ -86,7 +86,7 @@ class Colorizer:
         self.model = model.eval().to(self.device, memory_format=torch.channels_last)
         self.size, self.batch_size = size, batch_size
         self.strength = strength        # the predicted ab are scaled by this: 0 = grey, 1 = as predicted
-        self.propagate = propagate      # spread point hints' residuals over their regions (propagation.propagate)
+        self.propagate = propagate      # follow point hints after the network (propagation.follow_points)
         self.steer = STEER              # a reference's colour statistics pulled in this much (propagation.steer_to_reference)
 
     def for_frames(self) -> "Colorizer":

@@ -17,7 +17,7 @@ default models):
                 same weights and added (Levin et al. 2004 spread colour along similar lightness;
                 here only the residual is spread).
 Knobs chosen on the tune split (benchmarks/hint_propagation.py; BENCHMARKS.md, "Hints that choose
-among the network's colours"): favouring added 0.39 dB at 1 point and 0.73 at 10 there.
+among the network's colours"): favouring added 0.39 dB at 1 point and 0.70 at 10 there.
 A reference photo's colour statistics are pulled in by steer_to_reference. The hints themselves are
 encoded in hints.py.
 """
