@@ -34,8 +34,9 @@ def load(model: str | Path = "default", *, size: int = DEFAULT_SIZE, device: str
     a training run folder or an exported .onnx graph. temperature and chroma_gain override a
     classifier's decode knobs (annealed-mean temperature; how much unsure colour is held back, see
     models/_layers.py); propagate: after the network, point hints settle the colours it hesitated
-    over and what it missed spreads over their regions (propagation.follow_points). runtime "onnx" runs the network in onnxruntime: a PyTorch
-    model is exported once into the cache folder (models.onnx_io), an .onnx graph is run as it is."""
+    over and what it missed spreads over their regions (propagation.follow_points). runtime "onnx"
+    runs the network in onnxruntime: a PyTorch model is exported once into the cache folder
+    (models.onnx_io), an .onnx graph is run as it is."""
     if runtime not in RUNTIMES:
         raise ValueError(f"runtime must be one of {', '.join(RUNTIMES)}, got {runtime!r}")
     path = resolve(model)
