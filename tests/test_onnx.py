@@ -49,10 +49,14 @@ def _compare(model, path):
         inputs = _inputs(model, b, h, w, seed=h + w)
         with torch.no_grad():
             ab, sure = model.ab_norm_and_certainty(*inputs)
-        got_ab, got_sure = session.run(["ab_norm", "certainty"], {n: x.numpy() for n, x in zip(names, inputs)})
-        assert got_ab.shape == (b, 2, h, w) and got_sure.shape == (b, 1, h, w)
-        assert np.abs(got_ab - ab.numpy()).max() < 1e-3
-        assert np.abs(got_sure - sure.numpy()).max() < 1e-3
+            log_probs = model.run(*inputs).float().log_softmax(1)
+        got = session.run(None, {n: x.numpy() for n, x in zip(names, inputs)})
+        assert [o.name for o in session.get_outputs()] == ["ab_norm", "certainty", "log_probs"][:len(got)]
+        assert got[0].shape == (b, 2, h, w) and got[1].shape == (b, 1, h, w)
+        assert np.abs(got[0] - ab.numpy()).max() < 1e-3
+        assert np.abs(got[1] - sure.numpy()).max() < 1e-3
+        if getattr(model, "is_classifier", False):  # the distribution point hints favour before the decode
+            assert np.abs(got[2] - log_probs.numpy()).max() < 1e-3
     return session
 
 

@@ -71,8 +71,11 @@ class ColorNet(nn.Module):
     def ab_norm_and_certainty(self, l_norm: torch.Tensor, points: torch.Tensor | None = None,
                              reference: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """As ab_norm, and the (B, 1, H, W) certainty in [0, 1] (see certainty) from the same run."""
-        out = self.run(l_norm, points, reference)
-        return _at_size(self.to_ab(out), l_norm), _at_size(self.certainty(out).to(out.dtype), l_norm)
+        return self.decoded(self.run(l_norm, points, reference), l_norm)
+
+    def decoded(self, out: torch.Tensor, l_norm: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """run()'s raw output for l_norm -> (ab_norm, certainty), both at l_norm's size."""
+        return self.ab_norm_of(out, l_norm), _at_size(self.certainty(out).to(out.dtype), l_norm)
 
 
 def _at_size(x: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
@@ -132,17 +135,24 @@ class BinColorNet(ColorNet):
         """
         if not self.is_classifier:
             return out
-        logits = out.float()
-        probs = torch.softmax(logits / self.temperature, dim=1)               # (B, Q, h, w)
-        ab = torch.einsum("bqhw,qc->bchw", probs, self.bin_centers.float())   # (B, 2, h, w)
-        if self.chroma_gain:
-            ab = ab * certainty(logits) ** self.chroma_gain
-        return ab.to(out.dtype)
+        return decode_bins(out, self.bin_centers, temperature=self.temperature, chroma_gain=self.chroma_gain)
 
     def certainty(self, out: torch.Tensor) -> torch.Tensor:
         """1 - the normalised entropy of the predicted colour distribution: 1 = one bin for sure,
         0 = every bin alike (regression heads: 1)."""
         return certainty(out) if self.is_classifier else super().certainty(out)
+
+
+def decode_bins(logits: torch.Tensor, centers: torch.Tensor, *, temperature: float,
+                chroma_gain: float) -> torch.Tensor:
+    """(B, Q, h, w) logits, (Q, 2) bin centres in ab_norm -> (B, 2, h, w) ab_norm: the annealed
+    mean, scaled by certainty ** chroma_gain (BinColorNet.to_ab)."""
+    x = logits.float()
+    probs = torch.softmax(x / temperature, dim=1)                             # (B, Q, h, w)
+    ab = torch.einsum("bqhw,qc->bchw", probs, centers.float().to(x.device))  # (B, 2, h, w)
+    if chroma_gain:
+        ab = ab * certainty(x) ** chroma_gain
+    return ab.to(logits.dtype)
 
 
 def certainty(logits: torch.Tensor) -> torch.Tensor:

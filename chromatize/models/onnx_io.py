@@ -6,13 +6,15 @@ The graph (export_onnx), dynamic in batch, height and width (multiples of the mo
              reference  (B, Q + 2) reference palette (hints.py); all zeros = none       } only
     outputs  ab_norm    (B, 2, h, w) the decoded a,b / 128, the decode knobs baked in
              certainty  (B, 1, h, w) 1 - normalised entropy of the colour distribution, in [0, 1]
+             log_probs  (B, Q, h/4, w/4) the colour distribution over the ab bins, before the
+                        decode (bin classifiers only; what point hints favour, propagation.py)
 Metadata (string properties): "chromatize_config" (the model config, JSON: it names the decode
 knobs and the bins), "licence", "model_card" (the card's one-line summary) and "usage".
 The colour maths around the network (L from pixels, pasting ab onto the full-resolution L) is
 the caller's; chromatize's own Colorizer does it the same way for both runtimes.
 
 OnnxNetwork stands in for a PyTorch model inside inference.Colorizer: the same ab_norm and
-ab_norm_and_certainty, multiple, takes_hints and bin_centers.
+ab_norm_and_certainty, run and ab_norm_of (classifiers), multiple, takes_hints and bin_centers.
 """
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ from torch import nn
 
 from ..color import AB_SCALE, ab_bin_centers
 from ..fileio import atomic_write
+from ._layers import decode_bins
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +41,9 @@ USAGE = ("L (CIELAB lightness, 0-100) of the photo resized to the model size, as
          "ab_norm x 128 -> a,b at that size; upsample a,b to the full image and convert L,a,b to sRGB")
 
 
+GRAPH_FORMAT = "2"     # bumped when the graph's inputs or outputs change: cached graphs are made again
+
+
 class _Graph(nn.Module):
     """What the graph computes: the model's forward, its decode and certainty, at input size."""
 
@@ -46,8 +52,15 @@ class _Graph(nn.Module):
         self.model = model
 
     def forward(self, l_norm: torch.Tensor, points: torch.Tensor | None = None,
-                reference: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.model.ab_norm_and_certainty(l_norm, points, reference)
+                reference: torch.Tensor | None = None) -> tuple[torch.Tensor, ...]:
+        out = self.model.run(l_norm, points, reference)
+        if not getattr(self.model, "is_classifier", False):
+            return self.model.decoded(out, l_norm)
+        return (*self.model.decoded(out, l_norm), out.float().log_softmax(1))
+
+
+def output_names(model: nn.Module) -> list[str]:
+    return ["ab_norm", "certainty"] + (["log_probs"] if getattr(model, "is_classifier", False) else [])
 
 
 def export_onnx(model: nn.Module, path: str | Path, *, card: str = "") -> Path:
@@ -67,7 +80,7 @@ def export_onnx(model: nn.Module, path: str | Path, *, card: str = "") -> Path:
         names += ["points", "reference"]
         shapes += [{0: batch, 2: m * h, 3: m * w}, {0: batch}]
     program = torch.onnx.export(_Graph(model), example, dynamo=True, input_names=names,
-                                output_names=["ab_norm", "certainty"], dynamic_shapes=tuple(shapes),
+                                output_names=output_names(model), dynamic_shapes=tuple(shapes),
                                 verbose=False)
     proto = program.model_proto
     meta = {"chromatize_config": json.dumps(model.config), "licence": LICENCE, "model_card": card,
@@ -93,7 +106,7 @@ def cached_onnx(model_path: str | Path) -> Path:
     from .files import model_files
 
     files = model_files(Path(model_path))
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(GRAPH_FORMAT.encode())
     for f in files:
         digest.update(f.read_bytes())
     target = cache_folder() / f"{files[0].stem}-{digest.hexdigest()[:16]}.onnx"
@@ -129,6 +142,7 @@ class OnnxNetwork:
         self.takes_hints = "points" in self.inputs
         step = self.config.get("bin_step", 10)
         self.bin_centers = ab_bin_centers(step=step) / AB_SCALE                # (Q, 2) ab_norm
+        self.is_classifier = "log_probs" in [o.name for o in self.session.get_outputs()]
 
     def eval(self) -> "OnnxNetwork":
         return self
@@ -138,6 +152,24 @@ class OnnxNetwork:
 
     def ab_norm_and_certainty(self, l_norm: torch.Tensor, points: torch.Tensor | None = None,
                              reference: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        ab, sure = self.session.run(["ab_norm", "certainty"], self._feed(l_norm, points, reference))
+        return torch.from_numpy(ab), torch.from_numpy(sure)
+
+    def run(self, l_norm: torch.Tensor, points: torch.Tensor | None = None,
+            reference: torch.Tensor | None = None) -> torch.Tensor:
+        """The colour distribution before the decode: (B, Q, h/4, w/4) log-probabilities."""
+        [log_probs] = self.session.run(["log_probs"], self._feed(l_norm, points, reference))
+        return torch.from_numpy(log_probs)
+
+    def ab_norm_of(self, out: torch.Tensor, l_norm: torch.Tensor) -> torch.Tensor:
+        """run()'s output (or one changed after it ran) -> (B, 2, H, W) ab_norm, decoded by the
+        knobs the graph was exported with."""
+        ab = decode_bins(out, self.bin_centers, temperature=self.config["temperature"],
+                         chroma_gain=self.config.get("chroma_gain", 0.0))
+        return torch.nn.functional.interpolate(ab, size=l_norm.shape[-2:], mode="bilinear", align_corners=False)
+
+    def _feed(self, l_norm: torch.Tensor, points: torch.Tensor | None,
+              reference: torch.Tensor | None) -> dict[str, np.ndarray]:
         b, _, h, w = l_norm.shape
         feed = {"l_norm": _array(l_norm)}
         if self.takes_hints:
@@ -146,8 +178,7 @@ class OnnxNetwork:
                 np.zeros((b, self.bin_centers.shape[0] + 2), np.float32)
         elif points is not None or reference is not None:
             raise ValueError("this model was not trained with hints; colour hints and references need a hint model")
-        ab, sure = self.session.run(["ab_norm", "certainty"], feed)
-        return torch.from_numpy(ab), torch.from_numpy(sure)
+        return feed
 
     def ab_norm(self, l_norm: torch.Tensor, points: torch.Tensor | None = None,
                    reference: torch.Tensor | None = None) -> torch.Tensor:
