@@ -1,15 +1,18 @@
 """Time to colorize one 1024x768 photo on this machine (median of several runs).
 
-    .venv/bin/python benchmarks/colorize_speed.py [--model default] [--runs 7] [--sizes 256 384 512]
+    .venv/bin/python benchmarks/colorize_speed.py [--model default] [--runs 7] [--sizes 256 384 512] \
+        [--points 10]
 
 Prints, for each model input size: the model forward alone, Colorizer.colorize on a decoded image
-(L extraction -> model -> full-resolution merge), and the whole file path (decode JPEG ->
-colorize -> encode JPEG) inside one process; and once, the `chromatize colorize` command as a user
-runs it (including Python start-up and imports).
+(L extraction -> model -> full-resolution merge), the same with N seeded colour points (what the
+web page's hint tab waits for: the network, favouring and propagation; --points 0 leaves it out),
+and the whole file path (decode JPEG -> colorize -> encode JPEG) inside one process; and once, the
+`chromatize colorize` command as a user runs it (including Python start-up and imports).
 """
 from __future__ import annotations
 
 import argparse
+import random
 import subprocess
 import sys
 import tempfile
@@ -42,13 +45,18 @@ def main() -> None:
     parser.add_argument("--model", default="default")
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--sizes", type=int, nargs="+", default=[256, 384, 512])
+    parser.add_argument("--points", type=int, default=10, help="colour points for the hinted column (0: none)")
     args = parser.parse_args()
+    rng = random.Random(0)
+    points = [(rng.randrange(1024), rng.randrange(768), (rng.randrange(256), rng.randrange(256), rng.randrange(256)))
+              for _ in range(args.points)]
     tmp = Path(tempfile.mkdtemp())
     photo = photo_1024x768(tmp)
     image = open_image(photo)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, model {args.model}, "
           f"1024x768 JPEG, median of {args.runs} runs")
-    print(f"{'size':>5} {'model ms':>9} {'colorize ms':>12} {'file->file ms':>14}")
+    hinted = f"{args.points} points ms"
+    print(f"{'size':>5} {'model ms':>9} {'colorize ms':>12} {hinted:>14} {'file->file ms':>14}")
     for size in args.sizes:
         colorizer = load(args.model, size=size, device="cpu")
         h, w = colorizer.model_shape(768, 1024)
@@ -56,9 +64,12 @@ def main() -> None:
         with torch.no_grad():
             forward = median_seconds(lambda: colorizer.model.ab_norm(x), args.runs)
         colorize = median_seconds(lambda: colorizer.colorize(image), args.runs)
+        with_points = median_seconds(lambda: colorizer.colorize(image, hints=points), args.runs) if points and \
+            colorizer.takes_hints else float("nan")
         whole = median_seconds(lambda: save_atomic(colorizer.colorize(open_image(photo)), tmp / "out.jpg"),
                                args.runs)
-        print(f"{size:>5} {forward * 1e3:>9.1f} {colorize * 1e3:>12.1f} {whole * 1e3:>14.1f}")
+        print(f"{size:>5} {forward * 1e3:>9.1f} {colorize * 1e3:>12.1f} {with_points * 1e3:>14.1f} "
+              f"{whole * 1e3:>14.1f}")
     cli = [str(Path(sys.executable).with_name("chromatize")), "colorize", str(photo), "-o", str(tmp / "cli"),
            "--model", args.model, "-q"]
     start = time.perf_counter()

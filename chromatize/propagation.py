@@ -89,7 +89,8 @@ def favour_hinted_colours(logits: torch.Tensor, regions: list[Regions | None], c
         kernel = torch.exp(-dist2 * (AB_SCALE / FAVOUR_WIDTH) ** 2 / 2)                     # in ab units
         probs = _at(lp.exp(), reg.weights.shape[-2:])                                        # (Q, h, w) on the cells
         at_seeds = probs[:, reg.seeds[:, 0], reg.seeds[:, 1]]                                # (Q, N)
-        unlike = 0.5 * (probs[:, None] - at_seeds[..., None, None]).abs().sum(0)            # (N, h, w) in [0, 1]
+        unlike = 0.5 * torch.cdist(probs.flatten(1).T[None], at_seeds.T[None], p=1)[0]      # (h * w, N) in [0, 1]
+        unlike = unlike.T.reshape(-1, *probs.shape[1:])                                      # (N, h, w)
         weights = reg.weights.to(lp.device) * torch.exp(-(unlike / FAVOUR_LIKENESS) ** 2)
         weights = _at(weights, lp.shape[-2:])                                                # (N, h, w)
         out.append((lp + torch.log1p(strength * torch.einsum("nq,nhw->qhw", kernel, weights))).log_softmax(0))
