@@ -11,7 +11,7 @@ from PIL import Image
 
 from .color import merge_l_ab, normalize_ab, normalize_l, rgb_to_lab
 from .hints import as_points, check_inside, point_maps, reference_vector
-from .propagation import follow_points, hint_regions, propagate, steer_to_reference
+from .propagation import favour_palette, follow_points, hint_regions, propagate, steer_to_reference
 from .images import Lightness, open_image, save_colorized, to_lightness, to_rgb_array
 from .models import load_model, resolve, set_decode_knobs
 from .models.files import is_run_folder
@@ -245,22 +245,25 @@ class Colorizer:
 
     def _ab_chunk(self, batch: torch.Tensor, hints: dict, small: torch.Tensor, points: torch.Tensor | None,
                   reference: torch.Tensor | None) -> torch.Tensor:
-        """One batch on the device (hints: its inputs there) -> ab_norm on the CPU, steered towards
-        the reference and following the points (propagation.follow_points; small and points: the
+        """One batch on the device (hints: its inputs there) -> ab_norm on the CPU: a reference's
+        palette favoured and its statistics steered towards (propagation.favour_palette,
+        steer_to_reference), the points followed (propagation.follow_points; small and points: the
         batch's L and hint maps on the CPU)."""
         l_norm = normalize_l(batch)
         steered = lambda ab: self._steered(ab.float().cpu(), reference=reference)
-        if not (self.propagate and points is not None):
-            with autocast(self.device):
-                return steered(self.model.ab_norm(l_norm, **hints))
-        if getattr(self.model, "is_classifier", False):
+        follow = self.propagate and points is not None
+        if getattr(self.model, "is_classifier", False) and (follow or reference is not None):
             with autocast(self.device):
                 out = self.model.run(l_norm, **hints).float()
-            return follow_points(out, small, points, lambda logits: steered(self.model.ab_norm_of(logits, l_norm)),
-                                 centers=self.model.bin_centers)
+            if reference is not None:
+                out = favour_palette(out, hints["reference"])
+            decode = lambda logits: steered(self.model.ab_norm_of(logits, l_norm))
+            if not follow:
+                return decode(out)
+            return follow_points(out, small, points, decode, centers=self.model.bin_centers)
         with autocast(self.device):
             ab = steered(self.model.ab_norm(l_norm, **hints))
-        return propagate(ab, hint_regions(small, points))
+        return propagate(ab, hint_regions(small, points)) if follow else ab
 
     def _steered(self, ab: torch.Tensor, *, reference: torch.Tensor | None) -> torch.Tensor:
         """ab_norm moved towards a reference palette's statistics (propagation.steer_to_reference)."""

@@ -18,8 +18,10 @@ default models):
                 here only the residual is spread).
 Knobs chosen on the tune split (benchmarks/hint_propagation.py; BENCHMARKS.md, "Hints that choose
 among the network's colours"): favouring added 0.39 dB at 1 point and 0.70 at 10 there.
-A reference photo's colour statistics are pulled in by steer_to_reference. The hints themselves are
-encoded in hints.py.
+A reference photo: its palette favours its bins in every cell before the decode (favour_palette,
+PALETTE_FAVOUR chosen on tune: the photo itself as reference +0.51 dB there, and another photo's
+palette followed more closely), and its colour statistics are pulled in after it
+(steer_to_reference). The hints themselves are encoded in hints.py.
 """
 from __future__ import annotations
 
@@ -39,6 +41,7 @@ PROPAGATE_BORDER = 8.0       # cells over which two points' regions blend where 
 FAVOUR_STRENGTH = 30.0       # how much a point raises its colour's bins in its region
 FAVOUR_WIDTH = 10.0          # ab units: the spread of a point's colour over the bins (one bin step)
 FAVOUR_LIKENESS = 0.5        # a cell's favour fades as exp(-(d / this)^2), d its distribution's distance from the point's
+PALETTE_FAVOUR = 10.0        # how much a reference palette raises its bins everywhere (favour_palette)
 
 
 @dataclass
@@ -125,6 +128,19 @@ def follow_points(out: torch.Tensor, l: torch.Tensor, points: torch.Tensor,
     if centers is not None and strength:
         out = favour_hinted_colours(out, regions, centers, strength=strength)
     return propagate(decode(out), regions)
+
+
+def favour_palette(logits: torch.Tensor, reference: torch.Tensor, *,
+                   strength: float = PALETTE_FAVOUR) -> torch.Tensor:
+    """(B, Q, h, w) logits, (B, Q + 2) reference palettes (hints.reference_vector) -> (B, Q, h, w)
+    log-probabilities with every cell's distribution multiplied by 1 + strength x the palette's
+    share of each bin (scaled so its largest bin is 1): the network's colours that the reference
+    has win over those it lacks. Images whose palette is absent are left as they are."""
+    hist = reference[:, :-2].float().to(logits.device)                                      # (B, Q)
+    hist = hist / hist.amax(1, keepdim=True).clamp_min(1e-12)
+    present = reference[:, -1].to(logits.device) > 0                                       # (B,)
+    boost = torch.log1p(strength * hist * present[:, None])                                 # (B, Q)
+    return (logits.float().log_softmax(1) + boost[..., None, None]).log_softmax(1)
 
 
 def _at(x: torch.Tensor, shape: tuple[int, int]) -> torch.Tensor:

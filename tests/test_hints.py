@@ -240,6 +240,23 @@ def test_a_point_settles_a_doubtful_colour_in_its_region_but_does_not_force_one_
     assert after_point(blue)[blue].max() < 0.05                      # a colour the network ruled out stays out
 
 
+def test_a_reference_palette_settles_the_colours_it_has_and_an_absent_one_changes_nothing():
+    from chromatize.color import AB_SCALE, ab_bin_centers
+    from chromatize.hints import reference_vector
+    from chromatize.propagation import favour_palette
+
+    centers = ab_bin_centers(step=10) / AB_SCALE
+    green, brown = (int(((centers - torch.tensor(c) / AB_SCALE) ** 2).sum(1).argmin()) for c in ((-40, 40), (20, 30)))
+    logits = torch.full((1, len(centers), 4, 4), -5.0)
+    logits[:, [green, brown]] = 5.0                                  # green or brown, alike
+    reference = reference_vector(centers[green].view(1, 2, 1, 1).expand(1, 2, 16, 16), centers)  # all green
+    probs = favour_palette(logits, reference).exp()
+    assert probs[0, green].min() > 0.8 and probs[0, brown].max() < 0.2
+    absent = reference.clone()
+    absent[:, -1] = 0
+    assert torch.allclose(favour_palette(logits, absent), logits.log_softmax(1), atol=1e-6)
+
+
 def test_steering_takes_the_reference_statistics_and_ignores_an_absent_one():
     from chromatize.color import AB_SCALE, ab_bin_centers
     from chromatize.hints import reference_vector
