@@ -4,8 +4,9 @@ the photo itself as reference (the oracle), and a different photo as reference.
     .venv/bin/python benchmarks/hint_points.py splits/test.txt --root ../shared/data [--model default]
         [--points 0 1 2 5 10 20 50] [--seed 0] [--grid docs/hints_grid.png]
 
-"net alone" is the network's own answer to the points; the PSNR columns after it add the geodesic
-propagation of its residual (propagation.propagate), as `colorize` does by default.
+"net alone" is the network's own answer to the points; the PSNR columns after it add what inference
+does with them after the network (propagation.follow_points: the points' colours favoured in their
+regions, the residual propagated), as `colorize` does by default.
 Points are revealed as in `chromatize evaluate --hints N`: N seeded random pixels per photo, each
 the mean colour of the truth over a small patch. "kept" is the share of hinted pixels whose output
 lies within 10 ab units of the hint. For a different reference, photo i gets photo i+1 of the list;
@@ -15,7 +16,7 @@ output's colours and the reference's, without and with the reference: lower with
 point per photo, of the pixels whose a,b move by more than MOVED ab units against the automatic
 output, the share whose true colour lies within NEAR ab units of the hint (pooled over all photos;
 the target is at least 70 %), and the moved pixels' share of the photo; network alone and with
-propagation.
+what follows it ("with propagation").
 The grid shows grey | automatic | 10 hints (points drawn as rings) | truth.
 """
 from __future__ import annotations
@@ -118,7 +119,7 @@ def main() -> None:
     colorizer = load(args.model, size=args.size, device="cpu")
     print(f"model {args.model}, {len(paths)} photos, size {args.size}")
     print(f"{'points':>7}{'net alone':>10}{'kept':>7}{'PSNR':>8}{'gain':>8}{'95% interval':>15}{'kept':>7}"
-          f"{'Zhang 2017':>12}   (PSNR onwards: with geodesic propagation, the default)")
+          f"{'Zhang 2017':>12}   (PSNR onwards: favoured and propagated after the network, the default)")
     base = None
     for n in args.points:
         options = EvalOptions(hints=n, hint_seed=args.seed)
