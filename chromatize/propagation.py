@@ -90,10 +90,7 @@ def favour_hinted_colours(logits: torch.Tensor, regions: list[Regions | None], c
             continue
         dist2 = ((centers.float()[None] - reg.hint_ab.T.to(lp.device)[:, None]) ** 2).sum(-1)  # (N, Q)
         kernel = torch.exp(-dist2 * (AB_SCALE / FAVOUR_WIDTH) ** 2 / 2)                     # in ab units
-        probs = _at(lp.exp(), reg.weights.shape[-2:])                                        # (Q, h, w) on the cells
-        at_seeds = probs[:, reg.seeds[:, 0], reg.seeds[:, 1]]                                # (Q, N)
-        unlike = 0.5 * torch.cdist(probs.flatten(1).T[None], at_seeds.T[None], p=1)[0]      # (h * w, N) in [0, 1]
-        unlike = unlike.T.reshape(-1, *probs.shape[1:])                                      # (N, h, w)
+        unlike = _unlike_seeds(_at(lp.exp(), reg.weights.shape[-2:]), reg.seeds)            # (N, h, w) on the cells
         weights = reg.weights.to(lp.device) * torch.exp(-(unlike / FAVOUR_LIKENESS) ** 2)
         weights = _at(weights, lp.shape[-2:])                                                # (N, h, w)
         out.append((lp + torch.log1p(strength * torch.einsum("nq,nhw->qhw", kernel, weights))).log_softmax(0))
@@ -141,6 +138,14 @@ def favour_palette(logits: torch.Tensor, reference: torch.Tensor, *,
     present = reference[:, -1].to(logits.device) > 0                                       # (B,)
     boost = torch.log1p(strength * hist * present[:, None])                                 # (B, Q)
     return (logits.float().log_softmax(1) + boost[..., None, None]).log_softmax(1)
+
+
+def _unlike_seeds(probs: torch.Tensor, seeds: torch.Tensor) -> torch.Tensor:
+    """(Q, h, w) colour distributions, (N, 2) seed cells -> (N, h, w) total-variation distance of
+    each cell's distribution from each seed's, in [0, 1] (cdist: no (Q, N, h, w) difference)."""
+    at_seeds = probs[:, seeds[:, 0], seeds[:, 1]]                                            # (Q, N)
+    unlike = 0.5 * torch.cdist(probs.flatten(1).T[None], at_seeds.T[None], p=1)[0]          # (h * w, N)
+    return unlike.T.reshape(-1, *probs.shape[1:])
 
 
 def _at(x: torch.Tensor, shape: tuple[int, int]) -> torch.Tensor:
