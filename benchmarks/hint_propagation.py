@@ -1,9 +1,13 @@
 """Chooses the knobs of what inference does with point hints (propagation.follow_points) on the tune
 split: mean PSNR with N true-colour points (as `chromatize evaluate --hints N`) for each reach, edge
-cost and favouring strength (0: the residual's propagation alone), beside the network alone.
+cost, favouring strength (0: the residual's propagation alone) and likeness scale (0: no fade),
+beside the network alone; with --point-reach, also one point's reach as hint_points.py measures it
+(the share of the pixels it moves by more than 10 ab units whose truth is near it, and the share
+moved).
 
     .venv/bin/python benchmarks/hint_propagation.py splits/tune.txt --root ../shared/data \
-        [--model default] [--points 1 10] [--reach 1] [--edge 1] [--strength 0 10 30 100]
+        [--model default] [--points 1 10] [--reach 1] [--edge 1] [--strength 0 10 30 100] \
+        [--likeness 0.5] [--point-reach]
 
 Pick: the best mean over the point counts; then quote the test split once (hint_points.py).
 """
@@ -18,9 +22,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
 import chromatize.inference as inference  # noqa: E402
+import chromatize.propagation as propagation  # noqa: E402
 from chromatize.evaluation.photos import EvalOptions, evaluate, list_photos  # noqa: E402
-from chromatize.propagation import follow_points  # noqa: E402
+from hint_points import point_reach  # noqa: E402
 
 
 def score(colorizer, paths, points: list[int]) -> list[float]:
@@ -37,25 +44,32 @@ def main() -> None:
     parser.add_argument("--reach", type=float, nargs="+", default=[1.0])
     parser.add_argument("--edge", type=float, nargs="+", default=[1.0])
     parser.add_argument("--strength", type=float, nargs="+", default=[0.0, 10.0, 30.0, 100.0])
+    parser.add_argument("--likeness", type=float, nargs="+", default=[propagation.FAVOUR_LIKENESS])
+    parser.add_argument("--point-reach", action="store_true", help="also measure one point's reach (slower)")
     args = parser.parse_args()
+    follow_points = propagation.follow_points
     paths = list_photos(args.photos, root=args.root)
     colorizer = inference.load(args.model, size=args.size, device="cpu")
     print(f"model {args.model}, {len(paths)} photos, size {args.size}; PSNR with " +
           ", ".join(f"{n} points" for n in args.points))
     colorizer.propagate = False
-    print(f"{'reach':>6}{'edge':>6}{'favour':>7}" + "".join(f"{n:>8}pt" for n in args.points) + f"{'mean':>9}")
+    print(f"{'reach':>6}{'edge':>6}{'favour':>7}{'like':>6}" + "".join(f"{n:>8}pt" for n in args.points) +
+          f"{'mean':>9}" + (f"{'right':>8}{'moved':>8}" if args.point_reach else ""))
     alone = score(colorizer, paths, args.points)
-    print(f"{'net alone':>19}" + "".join(f"{v:>10.2f}" for v in alone) + f"{sum(alone) / len(alone):>9.2f}", flush=True)
+    print(f"{'net alone':>25}" + "".join(f"{v:>10.2f}" for v in alone) + f"{sum(alone) / len(alone):>9.2f}", flush=True)
     colorizer.propagate = True
     best = None
-    for reach, edge, strength in itertools.product(args.reach, args.edge, args.strength):
+    for reach, edge, strength, likeness in itertools.product(args.reach, args.edge, args.strength, args.likeness):
+        propagation.FAVOUR_LIKENESS = likeness or float("inf")                 # 0: no fade
         inference.follow_points = functools.partial(follow_points, reach=reach, edge=edge, strength=strength)
         values = score(colorizer, paths, args.points)
         mean = sum(values) / len(values)
-        print(f"{reach:>6g}{edge:>6g}{strength:>7g}" + "".join(f"{v:>10.2f}" for v in values) + f"{mean:>9.2f}",
-              flush=True)
-        best = max(best or (mean, reach, edge, strength), (mean, reach, edge, strength))
-    print(f"best: reach {best[1]:g}, edge {best[2]:g}, favour {best[3]:g} (mean {best[0]:.2f} dB)")
+        right_moved = "".join(f"{v:>8.1%}" for v in point_reach(colorizer, paths)) if args.point_reach else ""
+        print(f"{reach:>6g}{edge:>6g}{strength:>7g}{likeness:>6g}" + "".join(f"{v:>10.2f}" for v in values) +
+              f"{mean:>9.2f}" + right_moved, flush=True)
+        best = max(best or (mean, reach, edge, strength, likeness), (mean, reach, edge, strength, likeness))
+    print(f"best: reach {best[1]:g}, edge {best[2]:g}, favour {best[3]:g}, likeness {best[4]:g} "
+          f"(mean {best[0]:.2f} dB)")
 
 
 if __name__ == "__main__":

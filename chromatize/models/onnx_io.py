@@ -30,7 +30,7 @@ from torch import nn
 
 from ..color import AB_SCALE, ab_bin_centers
 from ..fileio import atomic_write
-from ._layers import decode_bins
+from ._layers import _at_size, decode_bins
 
 log = logging.getLogger(__name__)
 
@@ -166,7 +166,7 @@ class OnnxNetwork:
         knobs the graph was exported with."""
         ab = decode_bins(out, self.bin_centers, temperature=self.config["temperature"],
                          chroma_gain=self.config.get("chroma_gain", 0.0))
-        return torch.nn.functional.interpolate(ab, size=l_norm.shape[-2:], mode="bilinear", align_corners=False)
+        return _at_size(ab, l_norm)
 
     def _feed(self, l_norm: torch.Tensor, points: torch.Tensor | None,
               reference: torch.Tensor | None) -> dict[str, np.ndarray]:
