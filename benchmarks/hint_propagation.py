@@ -3,11 +3,13 @@ split: mean PSNR with N true-colour points (as `chromatize evaluate --hints N`) 
 cost, favouring strength (0: the residual's propagation alone) and likeness scale (0: no fade),
 beside the network alone; with --point-reach, also one point's reach as hint_points.py measures it
 (the share of the pixels it moves by more than 10 ab units whose truth is near it, and the share
-moved).
+moved). --palette-favour S...: the strength with which a reference palette favours its bins
+(propagation.favour_palette), scored by the photo itself as reference (PSNR, colourfulness) and by
+the next photo's palette (Jensen-Shannon distance, as hint_points.py); the point sweep is then left out.
 
     .venv/bin/python benchmarks/hint_propagation.py splits/tune.txt --root ../shared/data \
         [--model default] [--points 1 10] [--reach 1] [--edge 1] [--strength 0 10 30 100] \
-        [--likeness 0.5] [--point-reach]
+        [--likeness 0.5] [--point-reach] [--palette-favour 0 3 10 30 100]
 
 Pick: the best mean over the point counts; then quote the test split once (hint_points.py).
 """
@@ -27,11 +29,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import chromatize.inference as inference  # noqa: E402
 import chromatize.propagation as propagation  # noqa: E402
 from chromatize.evaluation.photos import EvalOptions, evaluate, list_photos  # noqa: E402
-from hint_points import point_reach  # noqa: E402
+from hint_points import point_reach, reference_shift  # noqa: E402
 
 
 def score(colorizer, paths, points: list[int]) -> list[float]:
     return [evaluate(colorizer, paths, options=EvalOptions(hints=n), progress=False)[1]["psnr"] for n in points]
+
+
+def palette_sweep(colorizer, paths, strengths: list[float]) -> None:
+    print(f"{'palette favour':>14}{'self PSNR':>11}{'colourf':>9}{'next photo JS':>15}")
+    for strength in strengths:
+        inference.favour_palette = functools.partial(propagation.favour_palette, strength=strength)
+        own = evaluate(colorizer, paths, options=EvalOptions(reference="self"), progress=False)[1]
+        without, with_ref = reference_shift(colorizer, paths)
+        print(f"{strength:>14g}{own['psnr']:>11.2f}{own['colorfulness']:>9.1f}{with_ref:>9.4f} (none {without:.4f})",
+              flush=True)
 
 
 def main() -> None:
@@ -46,10 +58,14 @@ def main() -> None:
     parser.add_argument("--strength", type=float, nargs="+", default=[0.0, 10.0, 30.0, 100.0])
     parser.add_argument("--likeness", type=float, nargs="+", default=[propagation.FAVOUR_LIKENESS])
     parser.add_argument("--point-reach", action="store_true", help="also measure one point's reach (slower)")
+    parser.add_argument("--palette-favour", type=float, nargs="+", help="sweep the reference palette's favouring instead")
     args = parser.parse_args()
     follow_points = propagation.follow_points
     paths = list_photos(args.photos, root=args.root)
     colorizer = inference.load(args.model, size=args.size, device="cpu")
+    if args.palette_favour:
+        palette_sweep(colorizer, paths, args.palette_favour)
+        return
     print(f"model {args.model}, {len(paths)} photos, size {args.size}; PSNR with " +
           ", ".join(f"{n} points" for n in args.points))
     colorizer.propagate = False
