@@ -8,6 +8,7 @@ from PIL import Image
 
 from chromatize.models import create_model
 from chromatize.models.efficientnet_lite import EfficientNetLite0, load_pretrained, pretrained_path
+from chromatize.training.losses import build_loss
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 EGYPTIAN_CAT, CAT_CLASSES = 285, range(281, 286)          # ImageNet: tabby, tiger cat, Persian, Siamese, Egyptian
@@ -86,3 +87,26 @@ def test_lite_unet_stem_hints_start_at_zero_and_reach_the_decoder():
         plain, hinted = model(l_norm), model(l_norm, points)
     assert not torch.allclose(plain, hinted)                              # through the decoder's hint input
     assert torch.allclose(plain[..., 10:, 10:], hinted[..., 10:, 10:])     # which, untrained and at 1/4 alone, stays local
+
+
+def test_hint_logits_pull_the_bins_towards_a_point_and_train_the_heads_own_logits_too():
+    torch.manual_seed(0)
+    model = create_model("lite_unet", decoder=[8, 8, 8, 8], hint_logits=True)
+    l_norm = torch.rand(1, 1, 64, 64) * 2 - 1
+    points = torch.zeros(1, 3, 64, 64)
+    points[0, :, 20:23, 20:23] = torch.tensor([0.4, -0.3, 1.0])[:, None, None]
+    model.eval()
+    with torch.no_grad():
+        plain, hinted = model.to_ab(model(l_norm)), model.to_ab(model(l_norm, points))
+    cell = (slice(None), slice(None), 5, 5)                                # the point's 1/4 cell
+    target = torch.tensor([0.4, -0.3])
+    assert (hinted[cell] - target).norm() < (plain[cell] - target).norm() - 0.1
+    model.train()
+    logits, own = model(l_norm, points)
+    assert not torch.allclose(logits, own)
+    assert torch.allclose(*model(l_norm))                                  # no point: no hint term
+    loss = build_loss("mse", model)
+    target_ab = torch.zeros(1, 2, 64, 64)
+    assert loss((logits, own), target_ab).item() == pytest.approx(((loss(logits, target_ab) + loss(own, target_ab)) / 2).item())
+    with pytest.raises(ValueError, match="classification"):
+        create_model("lite_unet", head="regression", hint_logits=True)

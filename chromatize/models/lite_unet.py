@@ -22,7 +22,11 @@ and the reference palette (B, Q + 2) of hints.py.
             "no hint" logit; the weighted mean hinted ab and the weight on hints (B, 3, H/8, W/8)
             join up8 and, upsampled, up4. A point then reaches its object and stops where the
             features change, without the decoder's receptive field having to carry it.
-    head    1x1 -> Q logits over the ab bins (decoded by the annealed mean of BinColorNet)
+    head    1x1 -> Q logits over the ab bins (decoded by the annealed mean of BinColorNet);
+            with hint_logits, plus (learned gain) x (spread weight) x -(distance of each bin centre
+            to the spread colour)^2 / (2 bin_step^2): the spread colour reaches the bins directly.
+            While training, forward then returns (logits, the head's own logits), so that the loss
+            keeps the head's own logits answering every image, hinted or not (losses.py)
 
 The output is at H/4 like the U-Net's: the full-resolution L supplies the detail.
 Training (training/recipe.py) starts the encoder from the ImageNet weights (start_from_imagenet),
@@ -36,7 +40,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..color import denormalize_l, l_to_gray
+from ..color import AB_SCALE, denormalize_l, l_to_gray
 from ..hints import empty_points, empty_reference, reference_dim
 from ._layers import BinColorNet, conv_relu, upsample2
 from ._registry import register_model
@@ -84,14 +88,17 @@ class LiteUNetColorizer(BinColorNet):
 
     def __init__(self, *, head: str = "classification", bin_step: int = 10, temperature: float = 0.38,
                  chroma_gain: float = 0.0, decoder: list[int] | tuple[int, ...] = DECODER,
-                 hint_scales: list[int] | tuple[int, ...] = (4, 8, 16, 32)):
+                 hint_scales: list[int] | tuple[int, ...] = (4, 8, 16, 32), hint_logits: bool = False):
         if len(decoder) != 4 or any(int(c) < 1 for c in decoder):
             raise ValueError(f"decoder must be 4 channel counts (1/32, 1/16, 1/8, 1/4), got {decoder!r}")
         if not hint_scales or any(int(s) not in (4, 8, 16, 32) for s in hint_scales):
             raise ValueError(f"hint_scales must name decoder scales among 4, 8, 16, 32, got {hint_scales!r}")
         d32, d16, d8, d4 = (int(c) for c in decoder)
         super().__init__(head=head, bin_step=bin_step, temperature=temperature, chroma_gain=chroma_gain,
-                         decoder=[d32, d16, d8, d4], hint_scales=sorted(int(s) for s in hint_scales))
+                         decoder=[d32, d16, d8, d4], hint_scales=sorted(int(s) for s in hint_scales),
+                         hint_logits=bool(hint_logits))
+        if hint_logits and head != "classification":
+            raise ValueError("hint_logits needs the classification head (it adds to the bins' logits)")
         self.hint_scales = tuple(self.config["hint_scales"])
         extra = {s: 3 if s in self.hint_scales else 0 for s in (4, 8, 16, 32)}
         self.spread = HintSpread(TAP_CHANNELS[8] + TAP_CHANNELS[16])
@@ -109,6 +116,7 @@ class LiteUNetColorizer(BinColorNet):
         self.up8 = nn.Sequential(conv_relu(d16 + TAP_CHANNELS[8] + extra[8], d8, norm=True), conv_relu(d8, d8, norm=True))
         self.up4 = nn.Sequential(conv_relu(d8 + TAP_CHANNELS[4] + extra[4], d4, norm=True), conv_relu(d4, d4, norm=True))
         self.head = nn.Conv2d(d4, self.out_channels, 1)
+        self.hint_logit_gain = nn.Parameter(torch.tensor(1.0)) if hint_logits else None
 
     def start_from_imagenet(self, path: str | None = None) -> None:
         """Load the encoder's ImageNet weights (efficientnet_lite.load_pretrained; the classifier is dropped)."""
@@ -137,7 +145,7 @@ class LiteUNetColorizer(BinColorNet):
         return torch.cat(parts, dim=1)
 
     def forward(self, l_norm: torch.Tensor, points: torch.Tensor | None = None,
-                reference: torch.Tensor | None = None) -> torch.Tensor:
+                reference: torch.Tensor | None = None) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         b, _, h, w = l_norm.shape
         points = empty_points(b, h, w, like=l_norm) if points is None else points.to(l_norm.dtype)
         gray = scale_input(l_to_gray(denormalize_l(l_norm.float()))).to(l_norm.dtype)   # (B, 1, H, W)
@@ -152,5 +160,19 @@ class LiteUNetColorizer(BinColorNet):
         spread = self.spread(torch.cat((taps[8], self.up(taps[16])), dim=1),
                              _pooled_points(points, 8).to(taps[8].dtype))               # (B, 3, H/8, W/8)
         x = self.up8(self._with_points([self.up(x), taps[8], spread], points, 8))        # (B, d8, H/8, W/8)
-        x = self.up4(self._with_points([self.up(x), taps[4], self.up(spread)], points, 4))   # (B, d4, H/4, W/4)
-        return self.head_output(self.head(x))                                            # (B, Q, H/4, W/4)
+        spread4 = self.up(spread)                                                        # (B, 3, H/4, W/4)
+        x = self.up4(self._with_points([self.up(x), taps[4], spread4], points, 4))       # (B, d4, H/4, W/4)
+        own = self.head_output(self.head(x))                                             # (B, Q, H/4, W/4)
+        if self.hint_logit_gain is None:
+            return own
+        logits = own + self.hint_logit_gain * self._spread_logits(spread4).to(own.dtype)
+        return (logits, own) if self.training else logits
+
+    def _spread_logits(self, spread: torch.Tensor) -> torch.Tensor:
+        """(B, 3, h, w) spread colour and weight -> (B, Q, h, w): weight x -(bin centre's distance
+        to the spread colour)^2 / (2 step^2), in ab_norm units."""
+        step = self.config["bin_step"] / AB_SCALE
+        ab, weight = spread[:, :2].float(), spread[:, 2:].float()
+        centers = self.bin_centers.float()[None, :, :, None, None]                     # (1, Q, 2, 1, 1)
+        distance2 = ((ab[:, None] - centers) ** 2).sum(2)                              # (B, Q, h, w)
+        return -weight * distance2 / (2 * step**2)

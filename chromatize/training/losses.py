@@ -71,7 +71,9 @@ class BinClassLoss(nn.Module):
         weights = 1.0 / ((1 - self.rebalance) * prior + self.rebalance / prior.numel())
         self.weights.copy_(weights / (prior * weights).sum())
 
-    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    def forward(self, logits: torch.Tensor | tuple[torch.Tensor, torch.Tensor], target: torch.Tensor) -> torch.Tensor:
+        if isinstance(logits, tuple):      # (logits with the hint term, the head's own): both answer
+            return sum(self(part, target) for part in logits) / len(logits)
         target = F.adaptive_avg_pool2d(target, logits.shape[-2:])          # (B, 2, h, w)
         ab = target.permute(0, 2, 3, 1).reshape(-1, 2)                     # (N, 2)
         soft, nearest = self.encode(ab.float())
