@@ -173,6 +173,7 @@ class LiteUNetColorizer(BinColorNet):
         to the spread colour)^2 / (2 step^2), in ab_norm units."""
         step = self.config["bin_step"] / AB_SCALE
         ab, weight = spread[:, :2].float(), spread[:, 2:].float()
-        centers = self.bin_centers.float()[None, :, :, None, None]                     # (1, Q, 2, 1, 1)
-        distance2 = ((ab[:, None] - centers) ** 2).sum(2)                              # (B, Q, h, w)
+        centers = self.bin_centers.float()                                             # (Q, 2)
+        distance2 = ((ab**2).sum(1, keepdim=True) - 2 * torch.einsum("bchw,qc->bqhw", ab, centers)
+                     + (centers**2).sum(1)[None, :, None, None])                       # (B, Q, h, w)
         return -weight * distance2 / (2 * step**2)
