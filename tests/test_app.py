@@ -58,7 +58,7 @@ def server(tmp_path_factory):
     yield url, proc, root
     if proc.poll() is None:
         proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=30)
+        proc.wait(timeout=60)
 
 
 @pytest.fixture(scope="module")
