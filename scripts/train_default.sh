@@ -6,7 +6,7 @@
 # Usage: bash scripts/train_default.sh [RUN_DIR [TRAIN FLAGS...]]
 #   Trains on splits/train.txt and validates (picks its best epoch) on splits/tune.txt, for
 #   BUDGET_MIN minutes of steps (25 by default: the cosine decay ends there; longer runs overfit the
-#   664 images; about 15 images/s on 2 cores without AMX, fp32).
+#   664 images; about 15 images/s on 2 cores without AMX, fp32, about 10 with the preset's hint logits).
 #   Flags after RUN_DIR go to `chromatize train`; RESUME=1 continues an interrupted run
 #   (a checkpoint is written every 200 steps). TRAIN_LIST replaces splits/train.txt (an ablation's
 #   subset, e.g. TRAIN_LIST=<(grep ^photos/ splits/train.txt) for the photos without the objects).
