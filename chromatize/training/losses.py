@@ -71,18 +71,23 @@ class BinClassLoss(nn.Module):
         weights = 1.0 / ((1 - self.rebalance) * prior + self.rebalance / prior.numel())
         self.weights.copy_(weights / (prior * weights).sum())
 
-    def forward(self, logits: torch.Tensor | tuple[torch.Tensor, torch.Tensor], target: torch.Tensor) -> torch.Tensor:
-        if isinstance(logits, tuple):      # (logits with the hint term, the head's own): both answer
-            return sum(self(part, target) for part in logits) / len(logits)
-        target = F.adaptive_avg_pool2d(target, logits.shape[-2:])          # (B, 2, h, w)
-        ab = target.permute(0, 2, 3, 1).reshape(-1, 2)                     # (N, 2)
-        soft, nearest = self.encode(ab.float())
+    def forward(self, logits: torch.Tensor | tuple[torch.Tensor, ...], target: torch.Tensor) -> torch.Tensor:
+        """Logits (B, Q, h, w), or a tuple of them (with the hint term, the head's own: both answer,
+        the mean of their losses), against the target ab_norm (B, 2, H, W)."""
+        parts = logits if isinstance(logits, tuple) else (logits,)
+        target = F.adaptive_avg_pool2d(target, parts[0].shape[-2:])       # (B, 2, h, w)
+        ab = target.permute(0, 2, 3, 1).reshape(-1, 2).float()             # (N, 2)
+        soft, nearest = self.encode(ab)                                    # once for every part
+        return sum(self._part_loss(part, ab, soft, nearest) for part in parts) / len(parts)
+
+    def _part_loss(self, logits: torch.Tensor, ab: torch.Tensor, soft: torch.Tensor,
+                   nearest: torch.Tensor) -> torch.Tensor:
         log_p = torch.log_softmax(logits.float(), dim=1).permute(0, 2, 3, 1).reshape(ab.shape[0], -1)
         per_pixel = -(soft * log_p).sum(1)                                 # (N,)
         loss = (per_pixel * self.weights[nearest]).mean()
         if self.regression:
             mean_ab = log_p.exp() @ self.centers                           # (N, 2)
-            loss = loss + self.regression * F.smooth_l1_loss(mean_ab, ab.float(), beta=0.1)
+            loss = loss + self.regression * F.smooth_l1_loss(mean_ab, ab, beta=0.1)
         return loss
 
 
