@@ -98,7 +98,7 @@ PRESETS: dict[str, dict] = {
     # keeps its share), and the hint spread's colour reaches the bins' logits too (hint_logits);
     # 30 % of its inputs get old-photo damage.
     "default": dict(model="lite_unet", model_kwargs={"hint_logits": True}, size=192, optimizer="adamw", lr=1e-3, encoder_lr=0.1,
-                    weight_decay=0.05, batch_size=16, lr_schedule="cosine", rebalance=0.75, ab_regression=10.0, ema=0.999,
+                    weight_decay=0.05, batch_size=16, lr_schedule="cosine", rebalance=0.75, ab_regression=30.0, ema=0.999,
                     degrade=0.3, hint_free=0.5, flips=True),
     # The previous default: the U-Net trained from scratch, no pretrained weights needed.
     "scratch": dict(model="unet", model_kwargs={"hints": True, "depth": 4}, size=192, optimizer="adamw", lr=2e-3,
