@@ -11,16 +11,16 @@
 #   (a checkpoint is written every 200 steps). TRAIN_LIST replaces splits/train.txt (an ablation's
 #   subset, e.g. TRAIN_LIST=<(grep ^photos/ splits/train.txt) for the photos without the objects).
 # Ship: the default is an ensemble of two networks. Network 1 (hint logits, preset default):
-#   BUDGET_MIN=60 bash scripts/train_default.sh runs/hlown --epochs 31
+#   BUDGET_MIN=60 bash scripts/train_default.sh runs/hlreg30 --epochs 31   (the preset's Huber weight, 30)
 # network 2: the same recipe without hint logits, 25 minutes by the clock (runs/attn, trained at an
 # earlier commit; its weights under today's config are the default of commit f4a5b90):
 #   bash scripts/train_default.sh runs/attn --model-option hint_logits=false
 #   git show f4a5b90:chromatize/weights/default.safetensors > runs/attn.safetensors
 #   git show f4a5b90:chromatize/weights/default.json > runs/attn.json
-# then, with the decode knobs chosen on tune (benchmarks/decode_sweep.py ... --model runs/hlown/best.pt
+# then, with the decode knobs chosen on tune (benchmarks/decode_sweep.py ... --model runs/hlreg30/best.pt
 # --ensemble-with runs/attn.safetensors, the rule: best mean PSNR with delta_cf <= 12):
-#   .venv/bin/chromatize export runs/hlown/best.pt runs/attn.safetensors chromatize/weights/default.safetensors \
-#       --half --temperature 0.6 --chroma-gain 0.08
+#   .venv/bin/chromatize export runs/hlreg30/best.pt runs/attn.safetensors chromatize/weights/default.safetensors \
+#       --half --temperature 0.55 --chroma-gain 0.04
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${DATA:-../shared/data}
