@@ -14,7 +14,7 @@
 #   BUDGET_MIN=60 bash scripts/train_default.sh runs/hlreg30 --epochs 31   (the preset's Huber weight, 30)
 # network 2: the same recipe without hint logits, 25 minutes by the clock (runs/attn, trained at an
 # earlier commit; its weights under today's config are the default of commit f4a5b90):
-#   bash scripts/train_default.sh runs/attn --model-option hint_logits=false
+#   bash scripts/train_default.sh runs/attn --model-option hint_logits=false --ab-regression 10
 #   git show f4a5b90:chromatize/weights/default.safetensors > runs/attn.safetensors
 #   git show f4a5b90:chromatize/weights/default.json > runs/attn.json
 # then, with the decode knobs chosen on tune (benchmarks/decode_sweep.py ... --model runs/hlreg30/best.pt
