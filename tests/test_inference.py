@@ -39,7 +39,8 @@ def test_default_colorizer_runs_on_the_cpu_and_applies_the_model_as_it_is():
     small, ab = colorizer.predict_frames(l_full)
     with torch.no_grad():
         direct = model.ab_norm(normalize_l(small))
-    assert torch.allclose(ab, direct, atol=1e-5)
+    # channels-last kernels sum in another order on some CPUs: 1e-3 is 0.13 a,b units
+    assert torch.allclose(ab, direct, atol=1e-3)
 
 
 class FakeOnnx(torch.nn.Module):
