@@ -237,9 +237,11 @@ def test_browser_hints_tab_two_points_move_the_colour(page, small_photo, tmp_pat
         page.locator("#hints-table").get_by_text(hex_color).filter(visible=True).first.wait_for(timeout=60_000)
     page.wait_for_function("() => !document.querySelector('#hints-out .wrap.generating')")
     hinted = _download(page, "#hints-download", tmp_path / "hinted")
-    w, h = Image.open(small_photo).size
-    for fx, fy, hex_color in points:
-        x, y = int(w * fx), int(h * fy)
+    # where the page put each point (the preview's box may be letterboxed): the table's x, y, colour
+    recorded = re.findall(r"([\d.]+)\s+([\d.]+)\s+(#[0-9a-f]{6})", page.locator("#hints-table").inner_text())
+    assert [c for _, _, c in recorded] == [c for _, _, c in points], recorded
+    for x, y, hex_color in recorded:
+        x, y = int(float(x)), int(float(y))
         want = _lab(np.array([[[int(hex_color[i:i + 2], 16) for i in (1, 3, 5)]]], np.uint8))[0, 0, 1:]
         dist = [np.hypot(*(_lab(np.asarray(Image.open(p).convert("RGB"))[y:y + 1, x:x + 1])[0, 0, 1:] - want))
                 for p in (auto, hinted)]
