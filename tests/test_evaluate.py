@@ -1,4 +1,7 @@
 import json
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -125,3 +128,13 @@ def test_summary_of_three_hand_made_photos():
     assert summary["share_better"] == pytest.approx(2 / 3)
     assert summary["share_worse_3db"] == pytest.approx(1 / 3)            # only b, 4 dB below grey
     assert summary["colorfulness"] == pytest.approx(20.0) and summary["delta_cf"] == pytest.approx(30.0)
+
+
+def test_old_photo_damage_is_the_same_in_every_process():
+    """degraded_gray's seed must not depend on Python's per-process string hashing."""
+    code = ("import numpy as np; from chromatize.evaluation.photos import degraded_gray; "
+            "truth = (np.arange(48 * 64 * 3) % 251).astype(np.uint8).reshape(48, 64, 3); "
+            "print(degraded_gray(truth, seed=(0, 3)).tobytes().hex())")
+    outs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           env={**os.environ, "PYTHONHASHSEED": str(h)}).stdout for h in (1, 2)}
+    assert len(outs) == 1 and len(outs.pop()) > 100

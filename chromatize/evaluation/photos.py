@@ -16,6 +16,7 @@ import csv
 import json
 import random
 import statistics
+import zlib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -192,7 +193,7 @@ def hints_kept(pred: np.ndarray, hints: list[Point]) -> float:
 def degraded_gray(truth: np.ndarray, *, seed) -> np.ndarray:
     """(H, W, 3) uint8 colour photo -> (H, W) uint8 grey of its L with old-photo damage."""
     l = _lab(truth)[..., 0]
-    g = torch.Generator().manual_seed(hash(str(seed)) % (2**31))
+    g = torch.Generator().manual_seed(zlib.crc32(str(seed).encode()))    # hash() of a str changes per process
     l = degrade_l(torch.from_numpy(l)[None, None].float(), g)                # (1, 1, H, W)
     lab = torch.cat((l, torch.zeros(1, 2, *l.shape[-2:])), dim=1)
     return (lab_to_rgb(lab)[0, 0] * 255).round().byte().numpy()
