@@ -10,12 +10,14 @@ evaluate` scores (the same PSNR, colourfulness and per-photo gains over grey, at
 The rule printed last is the one used to pick the shipped knobs: the best mean PSNR among the
 pairs with delta_cf <= 12 (colour that is right and vivid, not PSNR alone); where no pair keeps
 delta_cf <= 12, the most colourful pair within 0.1 dB of the best mean PSNR. Run it on tune, never
-on test. With --ensemble-with, the network is the ensemble of the two models (models/ensemble.py:
+on test. After it, the picked pair's figures per source group (general, objects, food, people:
+evaluation/photos.py, source_group); --json writes every figure to a file. With --ensemble-with, the network is the ensemble of the two models (models/ensemble.py:
 the mean of their log-probabilities; an ensemble's figures before exporting one).
 """
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 from pathlib import Path
@@ -28,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from chromatize.color import merge_l_ab, normalize_l  # noqa: E402
 from chromatize.evaluation import metrics  # noqa: E402
-from chromatize.evaluation.photos import WORSE_DB, list_photos  # noqa: E402
+from chromatize.evaluation.photos import WORSE_DB, list_photos, source_group  # noqa: E402
 from chromatize.images import open_image, to_lightness  # noqa: E402
 from chromatize.inference import load, load_network  # noqa: E402
 from chromatize.models.ensemble import EnsembleColorizer  # noqa: E402
@@ -37,23 +39,25 @@ MAX_DELTA_CF = 12.0
 PSNR_TIE = 0.1
 
 
-def sweep(colorizer, paths: list[Path], pairs: list[tuple[float, float]], flip: bool = False) -> dict[str, dict]:
+def sweep(colorizer, paths: list[Path], pairs: list[tuple[float, float]], flip: bool = False,
+          device: str = "cpu") -> dict[str, dict]:
     """Per pair (and grey): mean PSNR, median gain, shares better / > 3 dB worse, colourfulness.
     flip: the network also sees the mirrored photo, its answer mirrored back, and the two
     log-probabilities are averaged."""
     model = colorizer.model
     scores: dict[str, list] = {"gray": []} | {f"T={t:g} g={g:g}": [] for t, g in pairs}
-    truth_cf = []
+    truth_cf, groups = [], [source_group(p) for p in paths]
     for path in paths:
         truth = np.asarray(open_image(path).convert("RGB"))
         light = to_lightness(open_image(path))
         small = colorizer.model_input(light.l_full)                           # (1, 1, h, w)
         with torch.no_grad():
-            l_in = normalize_l(small)
+            l_in = normalize_l(small).to(device)
             logits = model.run(l_in)                                           # (1, Q, h/4, w/4)
             if flip:
                 mirrored = model.run(l_in.flip(-1)).flip(-1)
                 logits = (logits.float().log_softmax(1) + mirrored.float().log_softmax(1)) / 2
+            logits = logits.float().cpu()
         gray = merge_l_ab(light.l_full, torch.zeros(1, 2, 1, 1))
         psnr_gray = metrics.psnr(gray, truth)
         scores["gray"].append((psnr_gray, psnr_gray, metrics.colorfulness(gray)))
@@ -66,13 +70,20 @@ def sweep(colorizer, paths: list[Path], pairs: list[tuple[float, float]], flip: 
             pred = merge_l_ab(light.l_full, ab)
             scores[f"T={t:g} g={g:g}"].append((metrics.psnr(pred, truth), psnr_gray, metrics.colorfulness(pred)))
         print(f"{path.name} done", file=sys.stderr, flush=True)
-    return {key: _summary(rows, statistics.fmean(truth_cf)) for key, rows in scores.items()}
+    summaries = {key: _summary(rows, statistics.fmean(truth_cf)) for key, rows in scores.items()}
+    for key, rows in scores.items():
+        summaries[key]["groups"] = {
+            name: _summary([r for r, g in zip(rows, groups) if g == name],
+                           statistics.fmean(c for c, g in zip(truth_cf, groups) if g == name))
+            for name in sorted(set(groups))}
+    return summaries
 
 
 def _summary(rows: list[tuple[float, float, float]], truth_cf: float) -> dict:
     gains = [p - g for p, g, _ in rows]
     cf = statistics.fmean(c for _, _, c in rows)
-    return {"psnr": statistics.fmean(p for p, _, _ in rows), "median_gain": statistics.median(gains),
+    return {"photos": len(rows), "psnr": statistics.fmean(p for p, _, _ in rows),
+            "gain": statistics.fmean(gains), "median_gain": statistics.median(gains),
             "share_better": sum(x > 0 for x in gains) / len(rows),
             "share_worse_3db": sum(x < -WORSE_DB for x in gains) / len(rows),
             "colorfulness": cf, "delta_cf": abs(cf - truth_cf)}
@@ -89,12 +100,15 @@ def main() -> None:
     parser.add_argument("--ensemble-with", help="a second model: score the mean of the two's log-probabilities")
     parser.add_argument("--flip", action="store_true",
                         help="also run the mirrored photo and average (test-time augmentation)")
+    parser.add_argument("--device", default="cpu", help="where the network runs (cpu, cuda)")
+    parser.add_argument("--json", help="also write every figure to this JSON file")
     args = parser.parse_args()
     paths = list_photos(args.photos, root=args.root)
-    colorizer = load(args.model, size=args.size, device="cpu")
+    colorizer = load(args.model, size=args.size, device=args.device)
     if args.ensemble_with:                         # decoded by the first model's knobs
-        colorizer.model = EnsembleColorizer.of([colorizer.model, load_network(args.ensemble_with)])
-    summaries = sweep(colorizer, paths, [(t, g) for t in args.temperatures for g in args.gains], args.flip)
+        colorizer.model = EnsembleColorizer.of([colorizer.model, load_network(args.ensemble_with)]).to(args.device)
+    summaries = sweep(colorizer, paths, [(t, g) for t in args.temperatures for g in args.gains], args.flip,
+                      args.device)
     print(f"model {args.model}{' + ' + args.ensemble_with if args.ensemble_with else ''}"
           f"{' + flip' if args.flip else ''}, "
           f"{len(paths)} photos, size {args.size}")
@@ -102,20 +116,28 @@ def main() -> None:
     for key, s in summaries.items():
         print(f"{key:<16}{s['psnr']:>8.3f}{s['median_gain']:>+10.3f}{s['share_better']:>8.1%}"
               f"{s['share_worse_3db']:>8.1%}{s['colorfulness']:>9.2f}{s['delta_cf']:>10.2f}")
-    print(pick(summaries))
+    chosen = pick(summaries)
+    print(f"pick: {chosen}")
+    print(f"per group at {chosen} (grey in brackets):")
+    for name, s in summaries[chosen]["groups"].items():
+        grey = summaries["gray"]["groups"][name]
+        print(f"  {name:<9}{s['photos']:>4} photos {s['psnr']:>8.3f} ({grey['psnr']:.3f}) gain {s['gain']:>+6.3f} "
+              f"median {s['median_gain']:>+6.3f} better {s['share_better']:>6.1%} colourf {s['colorfulness']:>6.2f} "
+              f"delta_cf {s['delta_cf']:>6.2f}")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"model": args.model, "ensemble_with": args.ensemble_with,
+                                               "pick": chosen, "summaries": summaries}, indent=1))
 
 
 def pick(summaries: dict[str, dict]) -> str:
+    """The shipped rule's pair (see the module docstring), as its key."""
     pairs = {k: s for k, s in summaries.items() if k != "gray"}
     allowed = {k: s for k, s in pairs.items() if s["delta_cf"] <= MAX_DELTA_CF}
     if allowed:
-        best = max(allowed, key=lambda k: allowed[k]["psnr"])
-        return f"pick: {best} (best mean PSNR with delta_cf <= {MAX_DELTA_CF:g})"
+        return max(allowed, key=lambda k: allowed[k]["psnr"])
     top = max(s["psnr"] for s in pairs.values())
     near = {k: s for k, s in pairs.items() if s["psnr"] >= top - PSNR_TIE}
-    best = max(near, key=lambda k: near[k]["colorfulness"])
-    return (f"pick: {best} (no pair keeps delta_cf <= {MAX_DELTA_CF:g}; the most colourful within "
-            f"{PSNR_TIE:g} dB of the best mean PSNR)")
+    return max(near, key=lambda k: near[k]["colorfulness"])
 
 
 if __name__ == "__main__":

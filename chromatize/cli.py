@@ -147,6 +147,10 @@ def _add_train(sub) -> None:
                    help="horizontal flips (default off)")
     p.add_argument("--degrade", type=float,
                    help="share of training inputs given old-photo damage: grain, blur, JPEG, fading, scratches")
+    p.add_argument("--group-weights", type=_group_weights, metavar="GROUP=W,...",
+                   help="draw each top-level subfolder of DATA_DIR with this share of the batches (e.g. "
+                        "general=0.4,people=0.3,food=0.15,objects=0.15; images at the top level are group "
+                        "'.'); every group present needs a weight. Default: every image alike")
     p.add_argument("--hint-free", type=float,
                    help="hint models: share of training images given no hint at all (default preset: 0.5)")
     p.add_argument("--init", metavar="MODEL",
@@ -171,8 +175,22 @@ def _add_train(sub) -> None:
 
 _TRAIN_FLAGS = ("model", "size", "epochs", "steps_per_epoch", "batch_size", "lr", "encoder_lr", "lr_schedule", "optimizer",
                 "loss", "rebalance", "ab_regression", "ema", "val_dir", "val_split", "augment", "flips", "degrade",
-                "hint_free", "init", "patience",
+                "group_weights", "hint_free", "init", "patience",
                 "time_budget_min", "checkpoint_every_steps", "sample_every", "max_images", "seed", "device", "precision")
+
+
+def _group_weights(text: str) -> dict[str, float]:
+    """'general=0.4,people=0.3' -> {'general': 0.4, 'people': 0.3}."""
+    weights = {}
+    for item in text.split(","):
+        name, sep, value = item.partition("=")
+        try:
+            weights[name.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep or not name.strip():
+            raise argparse.ArgumentTypeError(f"expected GROUP=WEIGHT, got {item!r}")
+    return weights
 
 
 def _model_options(args, cfg) -> dict:

@@ -69,7 +69,11 @@ def lab_to_rgb(lab: torch.Tensor) -> torch.Tensor:
 def gray_to_l(gray: torch.Tensor) -> torch.Tensor:
     """(B, 1, H, W) grey sRGB value in [0, 1] -> L in [0, 100] (the L of the grey colour)."""
     _check_channels(gray, 1, "gray")
-    y = srgb_to_linear(gray)
+    return luminance_to_l(srgb_to_linear(gray))
+
+
+def luminance_to_l(y: torch.Tensor) -> torch.Tensor:
+    """Relative luminance Y in [0, 1] (white = 1) -> L in [0, 100], any shape."""
     f = torch.where(y > _EPS, y.clamp_min(1e-12) ** (1 / 3), (_KAPPA * y + 16) / 116)
     return 116 * f - 16
 

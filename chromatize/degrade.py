@@ -1,9 +1,15 @@
-"""Old-photo degradations of the lightness, for training and for the old-photo benchmark.
+"""Old-photo degradations, for training and for the old-photo benchmark.
 
+    degrade_lab(lab, generator) with lab (B, 3, H, W) -> (B, 1, H, W) L in [0, 100], an old print's
     degrade_l(l, generator) with l (B, 1, H, W), L in [0, 100] -> the same shape, degraded.
 
-After "Bringing Old Photos Back to Life" (Wan et al. 2020): each degradation is applied with
-probability `p` (0.7), in a random order per image:
+An old print differs from the L of a colour photo twice over. First the film saw other colours
+than the eye: plates before about 1930 were blue-sensitive or orthochromatic (blind to red), so
+skies burn out white and skin, lips and red cloth print dark. `film_lightness` takes the
+luminance with a random spectral weighting of linear R, G, B between the eye's (CIE Y) and an
+orthochromatic plate's (0.02, 0.38, 0.60), the eye's kept a third of the time. Then the print
+aged. After "Bringing Old Photos Back to Life" (Wan et al. 2020), each degradation below is
+applied with probability `p` (0.55), in a random order per image:
     grain     Gaussian noise, sigma 1-6 L units, half the time clumped (blurred, rescaled)
     blur      Gaussian blur, sigma 0.5-2 px
     resample  down to 25-70 % of the size and back up (bilinear): lost resolution
@@ -11,7 +17,13 @@ probability `p` (0.7), in a random order per image:
     fade      lifted blacks (0-25 L) and lowered whites (75-100 L), gamma 0.8-1.25
     scratches 1-5 thin bright or dark lines, and 5-40 dust specks
     vignette  darkening towards the corners by 20-60 %
-Toning (sepia, cyan) needs nothing here: it changes a and b, and the model sees L alone.
+    tone      the paper's characteristic curve: a toe and a shoulder (logistic, slope 4-10 around
+              a pivot at 35-65 % grey), so shadows block up and highlights burn out; 1912 prints
+              have 1 % of their pixels at 250 of 255 or more
+    halation  light spread around bright areas (glow of 10-40 % of the highlights, sigma 2-8 px)
+    silvering the silver mirror of aged prints: dark areas near the edges lifted by 10-40 L
+    uneven    uneven exposure or staining: a smooth random field scaling L by 0.8-1.2
+Toning (sepia, selenium, cyan) needs nothing here: it changes a and b, and the model sees L alone.
 The colour target stays clean: only the model's input is degraded.
 """
 from __future__ import annotations
@@ -24,7 +36,11 @@ import torch.nn.functional as F
 from kornia.filters import gaussian_blur2d
 from PIL import Image
 
-P_EACH = 0.7
+from .color import lab_to_rgb, luminance_to_l, srgb_to_linear
+
+P_EACH = 0.55
+EYE = (0.2126, 0.7152, 0.0722)          # linear sRGB -> luminance Y
+ORTHO = (0.02, 0.38, 0.60)              # an orthochromatic plate: blind to red
 
 
 def _uniform(lo: float, hi: float, g: torch.Generator | None) -> float:
@@ -90,7 +106,52 @@ def vignette(l: torch.Tensor, g) -> torch.Tensor:
     return l * (1 - _uniform(0.2, 0.6, g) * (xx**2 + yy**2) / 2)
 
 
-DEGRADATIONS = (grain, blur, resample, jpeg, fade, scratches, vignette)
+def tone(l: torch.Tensor, g) -> torch.Tensor:
+    slope, pivot = _uniform(4, 10, g), _uniform(0.35, 0.65, g)
+    lo, hi = torch.sigmoid(torch.tensor(-slope * pivot)), torch.sigmoid(torch.tensor(slope * (1 - pivot)))
+    return 100 * (torch.sigmoid(slope * (l.clamp(0, 100) / 100 - pivot)) - lo) / (hi - lo)
+
+
+def halation(l: torch.Tensor, g) -> torch.Tensor:
+    sigma = _uniform(2, 8, g)
+    k = 2 * int(3 * sigma) + 1
+    glow = gaussian_blur2d((l - 80).clamp_min(0), (k, k), (sigma, sigma), border_type="reflect")
+    return l + glow * _uniform(0.1, 0.4, g) * 5
+
+
+def silvering(l: torch.Tensor, g) -> torch.Tensor:
+    h, w = l.shape[-2:]
+    edge = torch.minimum(torch.linspace(0, 1, h)[:, None].minimum(torch.linspace(1, 0, h)[:, None]),
+                         torch.linspace(0, 1, w)[None, :].minimum(torch.linspace(1, 0, w)[None, :]))   # (H, W)
+    reach = _uniform(0.1, 0.3, g)
+    near_edge = (1 - edge / reach).clamp(0, 1) ** 2
+    dark = (1 - l.clamp(0, 100) / 100) ** 2
+    return l + _uniform(10, 40, g) * near_edge * dark
+
+
+def uneven(l: torch.Tensor, g) -> torch.Tensor:
+    field = torch.rand((1, 1, 4, 4), generator=g) * 2 - 1                       # (1, 1, 4, 4) in [-1, 1]
+    field = F.interpolate(field, size=l.shape[-2:], mode="bicubic", align_corners=False)
+    return l * (1 + _uniform(0.05, 0.2, g) * field)
+
+
+DEGRADATIONS = (grain, blur, resample, jpeg, fade, scratches, vignette, tone, halation, silvering, uneven)
+
+
+def film_lightness(lab: torch.Tensor, g: torch.Generator | None = None) -> torch.Tensor:
+    """(B, 3, H, W) Lab -> (B, 1, H, W) L of the luminance a film of random spectral sensitivity saw."""
+    if torch.rand((), generator=g) < 1 / 3:
+        return lab[:, :1]
+    mix = _uniform(0, 1, g)
+    weights = [(1 - mix) * e + mix * o for e, o in zip(EYE, ORTHO)]
+    linear = srgb_to_linear(lab_to_rgb(lab))                                   # (B, 3, H, W) in [0, 1]
+    y = torch.einsum("c,bchw->bhw", torch.tensor(weights, dtype=lab.dtype), linear)[:, None]   # (B, 1, H, W)
+    return luminance_to_l(y)
+
+
+def degrade_lab(lab: torch.Tensor, generator: torch.Generator | None = None, *, p: float = P_EACH) -> torch.Tensor:
+    """(B, 3, H, W) Lab of colour photos -> (B, 1, H, W) L of old prints of them."""
+    return degrade_l(film_lightness(lab, generator), generator, p=p)
 
 
 def degrade_l(l: torch.Tensor, generator: torch.Generator | None = None, *, p: float = P_EACH) -> torch.Tensor:

@@ -7,8 +7,10 @@ Photos already in a list keep it (so the test photos of earlier models stay in t
 photos new to the data folder are split per stratum (source package, the file-name prefix before "__"; GCompris by its
 resource bundle; the lomiri packages as one, the small Python-library packages as one): test gets
 round(15 %) and tune round(12 %) of each stratum, at least one each where a stratum has 3 or
-more photos. The object photos (cut-outs on white) all go to train: the test is on photos. The
-photos bundled in examples/ (examples/HELD_OUT.txt) are in no list.
+more photos. The new sources of rounds 4 and 5 (food, people) are strata like any package, so tune
+and test get them in proportion. The object photos (cut-outs on white) go to train, except
+round(12 %) of them in tune (seeded), so that tune can report the objects' group too: the test is
+on photos. The photos bundled in examples/ (examples/HELD_OUT.txt) are in no list.
 Paths are relative to the data folder (photos/NAME.jpg).
 """
 from __future__ import annotations
@@ -77,7 +79,11 @@ def main() -> None:
     for rel, key in kept.items():
         if (data / rel).exists():
             lists[key].append(rel)
-    lists["train"] += [f"objects/{p.name}" for p in sorted((data / "objects").glob("*.jpg"))]
+    objects = [f"objects/{p.name}" for p in sorted((data / "objects").glob("*.jpg"))]
+    random.Random(args.seed).shuffle(objects)
+    n_tune = round(len(objects) * TUNE)
+    lists["tune"] += objects[:n_tune]
+    lists["train"] += objects[n_tune:]
     out.mkdir(exist_ok=True)
     for key, names in lists.items():
         (out / f"{key}.txt").write_text("".join(f"{n}\n" for n in sorted(names)))

@@ -27,13 +27,21 @@ RUN=${1:-runs/default}
 CHROMATIZE=${CHROMATIZE:-.venv/bin/chromatize}
 pool=$(mktemp -d)
 trap 'rm -rf "$pool"' EXIT
-mkdir "$pool/train" "$pool/tune"
-link_all() {   # list file, pool folder
+group() {      # the source group of a list entry: objects, food, people or general (--group-weights)
+  case "$1" in
+    objects/*) echo objects ;;
+    */food-*) echo food ;;
+    */people-*) echo people ;;
+    *) echo general ;;
+  esac
+}
+link_all() {   # list file, pool folder: one subfolder per source group
   while read -r rel; do
-    ln -s "$(realpath "$DATA/$rel")" "$2/$(basename "$rel")"
+    mkdir -p "$2/$(group "$rel")"
+    ln -s "$(realpath "$DATA/$rel")" "$2/$(group "$rel")/$(basename "$rel")"
   done < "$1"
 }
 link_all "${TRAIN_LIST:-splits/train.txt}" "$pool/train"
-link_all splits/tune.txt "$pool/tune"
+link_all "${TUNE_LIST:-splits/tune.txt}" "$pool/tune"
 "$CHROMATIZE" train "$pool/train" --val-dir "$pool/tune" --out "$RUN" --preset default --seed 0 --sample-every 5 \
   --epochs 100000 --time-budget-min "${BUDGET_MIN:-25}" --checkpoint-every-steps 200 ${RESUME:+--resume} "${@:2}"

@@ -189,6 +189,25 @@ def test_degradations_are_seeded_bounded_and_change_the_input():
     assert torch.equal(degrade_l(l.clone(), torch.Generator().manual_seed(3), p=0.0), l)
 
 
+def test_old_prints_see_red_darker_and_blue_lighter_and_stay_in_range():
+    from chromatize.color import rgb_to_lab
+    from chromatize.degrade import film_lightness, degrade_lab, tone
+
+    red, blue = torch.tensor([0.8, 0.2, 0.2]), torch.tensor([0.3, 0.5, 0.9])
+    lab = rgb_to_lab(torch.stack([red, blue]).view(2, 3, 1, 1).expand(2, 3, 8, 8).contiguous())
+    darker, lighter = 0, 0
+    for seed in range(30):
+        film = film_lightness(lab, torch.Generator().manual_seed(seed))
+        darker += bool(film[0].mean() < lab[0, 0].mean() - 1)
+        lighter += bool(film[1].mean() > lab[1, 0].mean() + 1)
+    assert darker >= 10 and darker == lighter      # the eye's response a third of the time, a plate's otherwise
+    curve = tone(torch.linspace(0, 100, 101).view(1, 1, 1, 101), torch.Generator().manual_seed(0))
+    assert curve[..., 0] == 0 and abs(curve[..., -1] - 100) < 1e-3 and (curve.diff(dim=-1) >= 0).all()
+    assert curve[..., 50] - curve[..., 45] > curve[..., 5] - curve[..., 0]    # steeper mid-tones: a toe
+    out = degrade_lab(rgb_to_lab(torch.rand(1, 3, 32, 32)), torch.Generator().manual_seed(1), p=1.0)
+    assert out.shape == (1, 1, 32, 32) and out.min() >= 0 and out.max() <= 100
+
+
 def test_training_with_hints_and_old_photo_damage_runs(photo_dir, tmp_path):
     from chromatize.training.config import build_config
     from chromatize.training.recipe import train_run

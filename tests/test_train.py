@@ -211,3 +211,50 @@ def test_damaged_or_foreign_checkpoint_is_a_clear_error(photo_dir, tmp_path, cap
     last.write_bytes(good)
     assert main(args[:-7] + ["--model-option", "width=16", "--epochs", "2", "--resume", "-q"]) == 2
     assert "another model" in capsys.readouterr().err
+
+
+def test_group_weights_give_each_subfolder_its_share_of_the_draws(tmp_path):
+    from pathlib import Path
+
+    from chromatize.training.data import Batcher, draw_weights, group_of
+
+    root = Path("/data")
+    groups = [group_of(root / rel, root) for rel in ("a/1.jpg", "a/2.jpg", "a/3.jpg", "b/4.jpg", "5.jpg")]
+    assert groups == ["a", "a", "a", "b", "."]
+    weights = draw_weights(groups, {"a": 0.5, "b": 0.25, ".": 0.25})
+    assert torch.allclose(weights, torch.tensor([1 / 6, 1 / 6, 1 / 6, 0.25, 0.25], dtype=torch.float64))
+    assert draw_weights(groups, {}) is None
+    with pytest.raises(ValueError, match="no weight for group"):
+        draw_weights(groups, {"a": 1.0})
+
+    class Cache:                                   # what Batcher.epoch_batches reads of a LabCache
+        lab = torch.zeros(5, 3, 8, 8)
+        paths = list(range(5))
+
+        def __len__(self):
+            return 5
+    Cache.groups = groups
+    batcher = Batcher(Cache(), size=8, augment=False, group_weights={"a": 0.0, "b": 0.0, ".": 1.0})
+    drawn = []
+    batcher.batch = lambda idx: drawn.extend(idx.tolist())
+    for _ in batcher.epoch_batches(4, 5, torch.Generator().manual_seed(0)):
+        pass
+    assert drawn == [4] * 20                       # only the group with weight is drawn
+
+
+def test_training_with_group_weights_runs_and_rejects_a_missing_group(photo_dir, tmp_path, capsys):
+    import shutil
+
+    data = tmp_path / "data"
+    for i, path in enumerate(sorted(p for p in photo_dir.rglob("*") if p.is_file())):
+        (data / ("people" if i % 2 else "general")).mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, data / ("people" if i % 2 else "general") / path.name)
+    args = ["train", str(data), "--preset", "scratch", "--model-option", "width=8", "--size", "32", "--epochs", "1",
+            "--steps-per-epoch", "2", "--batch-size", "4", "-q"]
+    assert main(args + ["--out", str(tmp_path / "run"), "--group-weights", "general=0.7,people=0.3"]) == 0
+    config = (tmp_path / "run" / "config.json").read_text()
+    assert '"general": 0.7' in config
+    assert main(args + ["--out", str(tmp_path / "run2"), "--group-weights", "general=1"]) != 0
+    assert "no weight for group(s) people" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(args + ["--out", str(tmp_path / "run3"), "--group-weights", "general"])

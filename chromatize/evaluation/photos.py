@@ -26,7 +26,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from ..color import lab_to_rgb, merge_l_ab, rgb_to_lab
-from ..degrade import degrade_l
+from ..degrade import degrade_lab
 from ..fileio import atomic_write
 from ..hints import Point
 from ..images import ImageError, find_images, open_image, save_atomic, to_lightness
@@ -85,6 +85,21 @@ def model_label(model: str) -> str:
     if path.is_dir() or path.stem in ("model", "best", "last"):           # name a run's model by its run
         return path.name if path.is_dir() else path.parent.name
     return path.stem
+
+
+SOURCE_GROUPS = ("general", "objects", "food", "people")
+
+
+def source_group(path: str | Path) -> str:
+    """The shared data's source group of a photo: objects (cut-outs, in an objects/ folder), food
+    (the food-* round), people (people-*) or general (every other photo)."""
+    path = Path(path)
+    if "objects" in path.parent.parts:
+        return "objects"
+    for group in ("food", "people"):
+        if path.name.startswith(f"{group}-"):
+            return group
+    return "general"
 
 
 def list_photos(source: str | Path, *, root: str | Path | None = None) -> list[Path]:
@@ -192,9 +207,9 @@ def hints_kept(pred: np.ndarray, hints: list[Point]) -> float:
 
 def degraded_gray(truth: np.ndarray, *, seed) -> np.ndarray:
     """(H, W, 3) uint8 colour photo -> (H, W) uint8 grey of its L with old-photo damage."""
-    l = _lab(truth)[..., 0]
+    lab = torch.from_numpy(_lab(truth)).permute(2, 0, 1)[None].float()      # (1, 3, H, W)
     g = torch.Generator().manual_seed(zlib.crc32(str(seed).encode()))    # hash() of a str changes per process
-    l = degrade_l(torch.from_numpy(l)[None, None].float(), g)                # (1, 1, H, W)
+    l = degrade_lab(lab, g)                                                  # (1, 1, H, W)
     lab = torch.cat((l, torch.zeros(1, 2, *l.shape[-2:])), dim=1)
     return (lab_to_rgb(lab)[0, 0] * 255).round().byte().numpy()
 

@@ -29,6 +29,7 @@ class TrainConfig:
     augment: bool = True                # random rotation, shear, zoom and crop
     flips: bool = False                 # horizontal flips (the report left them out on purpose)
     degrade: float = 0.0                # share of training inputs given old-photo damage (degrade.py)
+    group_weights: dict = field(default_factory=dict)  # subfolder of the data dir -> its share of the draws; {} = uniform
     hint_free: float = 0.0              # hint models: share of training images given no hint at all
     init: str = ""                      # start from these weights (model file, checkpoint, run folder, "default")
     rotation: float = 20.0              # max rotation in degrees
@@ -67,6 +68,9 @@ class TrainConfig:
             ("sample_every", self.sample_every >= 0, "0 or more"),
             ("max_images", self.max_images >= 0, "0 or more"),
         ]
+        bad_weights = {k: v for k, v in self.group_weights.items() if not (isinstance(v, (int, float)) and v >= 0)}
+        if bad_weights or (self.group_weights and not sum(self.group_weights.values()) > 0):
+            raise ValueError(f"group_weights must be 0 or more and not all 0, got {self.group_weights!r}")
         for name, ok, want in checks:
             if not ok:
                 raise ValueError(f"{name} must be {want}, got {getattr(self, name)!r}")

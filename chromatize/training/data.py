@@ -13,7 +13,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from ..color import normalize_ab, normalize_l, rgb_to_lab
-from ..degrade import degrade_l
+from ..degrade import degrade_lab
 from ..hints import reference_vector
 from .simulated_hints import simulate_points
 from ..images import ImageError, find_images, open_image, to_rgb_array
@@ -25,7 +25,7 @@ CACHE_MARGIN = 1.15      # cached squares are this much larger than the crop, ro
 class LabCache:
     """Every image decoded and resized once: (N, 3, S, S) float16 Lab squares in memory."""
 
-    def __init__(self, paths: list[Path], *, side: int, progress: bool = True):
+    def __init__(self, paths: list[Path], *, side: int, progress: bool = True, root: Path | None = None):
         tensors, self.paths, self.skipped = [], [], []
         for path in tqdm(paths, desc="loading images", unit="img", disable=not progress, leave=False):
             try:
@@ -35,9 +35,34 @@ class LabCache:
                 log.warning("skipping %s", err)
                 self.skipped.append(path)
         self.lab = torch.stack(tensors) if tensors else torch.empty(0, 3, side, side, dtype=torch.float16)
+        self.groups = [group_of(p, root) for p in self.paths]
 
     def __len__(self) -> int:
         return len(self.paths)
+
+
+def group_of(path: Path, root: Path | None) -> str:
+    """An image's group: its top-level subfolder under root ("." for files at the top level)."""
+    if root is None:
+        return "."
+    parts = Path(path).relative_to(root).parts
+    return parts[0] if len(parts) > 1 else "."
+
+
+def draw_weights(groups: list[str], group_weights: dict[str, float]) -> torch.Tensor | None:
+    """(N,) per-image weights giving each group its share of the draws, spread evenly over its
+    images; None for uniform draws (no weights given)."""
+    if not group_weights:
+        return None
+    counts = {g: groups.count(g) for g in sorted(set(groups))}
+    missing = [g for g in counts if g not in group_weights]
+    if missing:
+        raise ValueError(f"group_weights has no weight for group(s) {', '.join(missing)} "
+                         f"(groups present: {', '.join(f'{g} ({n})' for g, n in counts.items())})")
+    weights = torch.tensor([group_weights[g] / counts[g] for g in groups], dtype=torch.float64)
+    if not weights.sum() > 0:
+        raise ValueError(f"group_weights gives every image weight 0: {group_weights!r}")
+    return weights
 
 
 def _lab_square(img: Image.Image, side: int) -> torch.Tensor:
@@ -76,8 +101,8 @@ class Batcher:
     inputs: (l_norm,) with l_norm (B, 1, size, size) in [-1, 1]; for a hint model in training
     (`hint_bins` = its (Q, 2) bin centres) (l_norm, points, reference) as in hints.py.
     ab_norm: (B, 2, size, size) in [-1, 1], the target.
-    `degrade`: the share of images whose L input gets old-photo damage (degrade.py); the
-    target stays clean. `hint_free`: the share of images given no hint at all (on top of the
+    `degrade`: the share of images whose L input is an old print's (degrade.py: the film's colour
+    response and the print's damage); the target stays clean. `hint_free`: the share of images given no hint at all (on top of the
     simulation's own 1 in 8), so that automatic colour gets its share of the training.
     Extra randomness comes from torch's global generator (seeded, and saved in checkpoints), so
     a resumed run draws the same.
@@ -85,8 +110,10 @@ class Batcher:
 
     def __init__(self, cache: LabCache, *, size: int, augment: bool, flips: bool = False,
                  rotation: float = 20.0, shear: float = 0.2, zoom: float = 0.2, degrade: float = 0.0,
-                 hint_bins: torch.Tensor | None = None, reference_p: float = 0.3, hint_free: float = 0.0):
+                 hint_bins: torch.Tensor | None = None, reference_p: float = 0.3, hint_free: float = 0.0,
+                 group_weights: dict[str, float] | None = None):
         self.cache, self.size = cache, size
+        self.weights = draw_weights(cache.groups, group_weights or {})
         self.degrade, self.hint_bins, self.reference_p, self.hint_free = degrade, hint_bins, reference_p, hint_free
         self.affine = K.AugmentationSequential(
             K.RandomAffine(degrees=rotation, shear=math.degrees(shear), scale=(1 - zoom, 1 + zoom),
@@ -102,7 +129,7 @@ class Batcher:
         l, ab_norm = lab[:, :1], normalize_ab(lab[:, 1:])
         if self.degrade:
             damaged = torch.rand(len(l)) < self.degrade
-            l = torch.stack([degrade_l(x[None])[0] if d else x for x, d in zip(l, damaged)])
+            l = torch.stack([degrade_lab(x[None])[0] if d else y for x, y, d in zip(lab, l, damaged)])
         if self.hint_bins is None:
             return (normalize_l(l),), ab_norm
         points, refs = simulate_points(ab_norm), self._references(ab_norm)
@@ -128,9 +155,12 @@ class Batcher:
         rank, world = shard
         order = torch.empty(0, dtype=torch.long)
         for step in range(steps):
-            while len(order) < batch_size * world:
-                order = torch.cat((order, torch.randperm(len(self.cache), generator=generator)))
-            idx, order = order[:batch_size * world], order[batch_size * world:]
+            if self.weights is not None:
+                idx = torch.multinomial(self.weights, batch_size * world, replacement=True, generator=generator)
+            else:
+                while len(order) < batch_size * world:
+                    order = torch.cat((order, torch.randperm(len(self.cache), generator=generator)))
+                idx, order = order[:batch_size * world], order[batch_size * world:]
             if step >= skip:
                 yield self.batch(idx[rank * batch_size:(rank + 1) * batch_size])
 

@@ -85,12 +85,12 @@ def train_run(data_dir: str | Path, run_dir: str | Path, cfg: TrainConfig, *, re
     if dist.enabled:
         torch.manual_seed(cfg.seed + 1000 * dist.rank)                  # each rank its own augmentation
     loss_fn = build_loss(cfg.loss, model, rebalance=cfg.rebalance, regression=cfg.ab_regression)
-    if isinstance(loss_fn, BinClassLoss):
-        loss_fn.fit_prior(_ab_pixels(train_cache))
     augment = dict(rotation=cfg.rotation, shear=cfg.shear, zoom=cfg.zoom)
     hint_bins = model.bin_centers if getattr(model, "takes_hints", False) else None
     train_data = Batcher(train_cache, size=cfg.size, augment=cfg.augment, flips=cfg.flips, degrade=cfg.degrade,
-                         hint_bins=hint_bins, hint_free=cfg.hint_free, **augment)
+                         hint_bins=hint_bins, hint_free=cfg.hint_free, group_weights=cfg.group_weights, **augment)
+    if isinstance(loss_fn, BinClassLoss):
+        loss_fn.fit_prior(_ab_pixels(train_cache, weights=train_data.weights))
     val_data = Batcher(val_cache, size=cfg.size, augment=False)
     steps = cfg.steps_per_epoch or math.ceil(len(train_cache) / (cfg.batch_size * dist.world))
     device = resolve_device(device_for(dist, cfg.device))
@@ -112,7 +112,7 @@ def _load_caches(data_dir, cfg: TrainConfig, progress: bool) -> tuple[LabCache, 
             raise NotEnoughImages(f"need at least 2 images in {data_dir}, found {len(paths)}")
         train_paths, val_paths = split_paths(paths, fraction=cfg.val_split, seed=cfg.seed)
     side = round(cfg.size * CACHE_MARGIN)
-    train_cache = LabCache(train_paths, side=side, progress=progress)
+    train_cache = LabCache(train_paths, side=side, progress=progress, root=Path(data_dir))
     val_cache = LabCache(val_paths, side=side, progress=progress)
     skipped = len(train_cache.skipped) + len(val_cache.skipped)
     if skipped:
@@ -124,9 +124,15 @@ def _load_caches(data_dir, cfg: TrainConfig, progress: bool) -> tuple[LabCache, 
     return train_cache, val_cache
 
 
-def _ab_pixels(cache: LabCache, limit: int = 2_000_000) -> torch.Tensor:
-    """(N, 2) ab_norm pixels of the training images at quarter resolution (for the class prior)."""
-    ab = normalize_ab(F.avg_pool2d(cache.lab[:, 1:].float(), 4))                      # (B, 2, S/4, S/4)
+def _ab_pixels(cache: LabCache, limit: int = 2_000_000, weights: torch.Tensor | None = None) -> torch.Tensor:
+    """(N, 2) ab_norm pixels of the training images at quarter resolution (for the class prior);
+    with per-image draw weights (data.draw_weights), images drawn in those proportions."""
+    lab = cache.lab
+    if weights is not None:
+        per_image = (lab.shape[-1] // 4) ** 2
+        draws = max(1, min(limit // per_image, 4 * len(lab)))
+        lab = lab[torch.multinomial(weights, draws, replacement=True, generator=torch.Generator().manual_seed(0))]
+    ab = normalize_ab(F.avg_pool2d(lab[:, 1:].float(), 4))                      # (B, 2, S/4, S/4)
     ab = ab.permute(0, 2, 3, 1).reshape(-1, 2)
     if len(ab) > limit:
         ab = ab[torch.randperm(len(ab), generator=torch.Generator().manual_seed(0))[:limit]]
