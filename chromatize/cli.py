@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         return args.run(args)
-    except (ValueError, FileNotFoundError, FileExistsError, FloatingPointError, ImageError) as err:
+    except (ValueError, FileNotFoundError, FileExistsError, FloatingPointError, ImageError, ImportError) as err:
         if args.debug:
             raise
         print(f"chromatize: error: {printable(err)}", file=sys.stderr)

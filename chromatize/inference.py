@@ -287,11 +287,13 @@ def _compose(light: Lightness, ab_norm_small: torch.Tensor) -> Image.Image:
     return Image.fromarray(rgb, "RGB")
 
 
-def _as_pil(image: Image.Image | np.ndarray) -> Image.Image:
+def _as_pil(image: Image.Image | np.ndarray | str | Path) -> Image.Image:
     if isinstance(image, Image.Image):
         return image
+    if isinstance(image, (str, Path)):
+        return open_image(image)                          # as the command line opens it: EXIF rotation applied
     if not isinstance(image, np.ndarray):
-        raise TypeError(f"expected a PIL image or a numpy array, got {type(image).__name__}")
+        raise TypeError(f"expected a PIL image, a numpy array or a file path, got {type(image).__name__}")
     arr = image
     if arr.ndim == 3 and arr.shape[2] == 1:
         arr = arr[..., 0]

@@ -107,6 +107,15 @@ def test_cli_respects_exif_orientation(tmp_path, tiny_model_file):
     assert Image.open(tmp_path / "rotated_color.jpg").size == (30, 60)
 
 
+def test_colorize_takes_a_file_path_and_opens_it_as_the_cli_does(tmp_path, colorizer):
+    exif_rotated_jpeg(tmp_path / "rotated.jpg")
+    for source in (tmp_path / "rotated.jpg", str(tmp_path / "rotated.jpg")):
+        out = colorizer.colorize(source)
+        assert out.size == (30, 60)                    # EXIF orientation applied
+    with pytest.raises(TypeError, match="file path"):
+        colorizer.colorize(42)
+
+
 def test_cli_folder_keeps_structure_names_and_format(photo_dir, tmp_path, tiny_model_file):
     out = tmp_path / "out"
     assert main(["colorize", str(photo_dir), "-o", str(out), "--model", str(tiny_model_file), "-q"]) == 0

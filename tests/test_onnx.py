@@ -80,6 +80,15 @@ def test_the_default_exports_with_its_card_and_licence_and_equals_pytorch(tmp_pa
     _compare(load_model(DEFAULT_MODEL), tmp_path / "again.onnx")
 
 
+def test_export_to_onnx_without_the_extra_names_the_extra(tmp_path, tiny_model_file, monkeypatch, capsys):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "onnx", None)         # as if the onnx extra were not installed
+    assert main(["export", str(tiny_model_file), str(tmp_path / "m.onnx")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "chromatize[onnx]" in err and "onnx is missing" in err and len(err.splitlines()) == 1
+
+
 def test_runtime_onnx_colorizes_as_pytorch_does(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     torch.manual_seed(1)

@@ -65,7 +65,12 @@ def output_names(model: nn.Module) -> list[str]:
 
 def export_onnx(model: nn.Module, path: str | Path, *, card: str = "") -> Path:
     """Write `model` (a ColorNet) as an ONNX graph with its metadata; returns the path."""
-    import onnx
+    try:
+        import onnx
+        import onnxscript  # noqa: F401  (torch.onnx's exporter needs it)
+    except ImportError as err:
+        raise ImportError(f"exporting to ONNX needs the onnx extra ({err.name} is missing): "
+                          "pip install 'chromatize[onnx]'") from err
 
     model = model.eval().float()
     m = model.multiple
