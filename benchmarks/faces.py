@@ -126,6 +126,8 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--grid", help="write grey | each model | truth of the first --grid-rows photos with faces")
     parser.add_argument("--grid-rows", type=int, default=6)
+    parser.add_argument("--skin", nargs="+", default=["on"], choices=["on", "off"],
+                        help="the colorizer's skin step (chromatize/faces.py): score each model with it on, off or both")
     args = parser.parse_args()
     photos = list_photos(args.photos, root=args.root)
     if args.group:
@@ -133,16 +135,22 @@ def main() -> None:
     print(f"{len(photos)} photos{' without truth' if args.no_truth else ''}, size {args.size}")
     print(f"{'model':<40}{'faces':>6}{'ab err':>8}{'chroma ratio':>14}{'skin-like':>10}{'face chroma':>12}{'colourf':>9}")
     outputs = {}
-    for name in args.model:
-        figures, outputs[name] = score(make_colorizer(name, size=args.size), photos, truth=not args.no_truth)
+    for model, skin in [(m, s) for m in args.model for s in args.skin]:
+        colorizer = make_colorizer(model, size=args.size)
+        if hasattr(colorizer, "skin"):
+            colorizer.skin = colorizer.skin and skin == "on"
+        name = model if len(args.skin) == 1 or model == "gray" else f"{model} (skin {skin})"
+        if name in outputs:
+            continue
+        figures, outputs[name] = score(colorizer, photos, truth=not args.no_truth)
         print(f"{name:<40}{figures['faces']:>6}{figures['ab_error']:>8.2f}{figures['chroma_ratio']:>14.2f}"
               f"{figures['skin_like']:>10.1%}{figures['face_chroma']:>12.2f}{figures['colorfulness']:>9.2f}", flush=True)
     if args.grid:
-        first = outputs[args.model[0]][:args.grid_rows]
+        first = next(iter(outputs.values()))[:args.grid_rows]
         rows = []
         for i, (path, _) in enumerate(first):
             image = open_image(path).convert("RGB")
-            row = [np.asarray(image.convert("L"))] + [outputs[m][i][1] for m in args.model]
+            row = [np.asarray(image.convert("L"))] + [out[i][1] for out in outputs.values()]
             rows.append(row + ([] if args.no_truth else [np.asarray(image)]))
         grid(rows, Path(args.grid))
 

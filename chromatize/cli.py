@@ -241,6 +241,9 @@ def _add_colorize(sub) -> None:
                                     "for video")
     p.add_argument("--temperature", type=number(float, 0.01, 10),
                    help="annealed-mean temperature of bin-classifier models (lower = more vivid)")
+    p.add_argument("--no-skin", dest="skin", action="store_false",
+                   help="leave faces as the network coloured them (by default a face found on a photo keeps "
+                        "to skin hues; not on video frames)")
     p.add_argument("--batch-size", type=number(int, 1, 1024), default=8)
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.add_argument("--runtime", default="torch", choices=["torch", "onnx"],
@@ -279,7 +282,7 @@ def _run_colorize(args) -> int:
     set_max_megapixels(args.max_megapixels)
     dist = setup(args.device)                      # under torchrun: each rank takes its share of the files
     colorizer = load(args.model, size=args.size, device=device_for(dist, args.device), batch_size=args.batch_size,
-                     temperature=args.temperature, runtime=args.runtime)
+                     temperature=args.temperature, runtime=args.runtime, skin=args.skin)
     hints = read_hints(args.hint, args.hints)
     if hints:
         colorizer.require_hints("colour hints")
@@ -408,6 +411,7 @@ def _add_evaluate(sub) -> None:
     p.add_argument("--chroma-gain", type=float, help="override how much unsure colour is held back")
     p.add_argument("--no-propagate", dest="propagate", action="store_false",
                    help="leave point hints to the network alone (no favouring or spreading after it)")
+    p.add_argument("--no-skin", dest="skin", action="store_false", help="no skin step on faces (faces.py)")
     p.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"])
     p.set_defaults(run=_run_evaluate)
 
@@ -421,7 +425,8 @@ def _run_evaluate(args) -> int:
                           degrade_seed=args.old_photos)
     summaries = compare_models(args.model, list_photos(args.data, root=args.root), options=options,
                                out=args.out, progress=not args.quiet, size=args.size, device=args.device,
-                               temperature=args.temperature, chroma_gain=args.chroma_gain, propagate=args.propagate)
+                               temperature=args.temperature, chroma_gain=args.chroma_gain, propagate=args.propagate,
+                               skin=args.skin)
     print(format_table(summaries))
     return 0
 

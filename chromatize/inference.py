@@ -9,7 +9,8 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from .color import merge_l_ab, normalize_ab, normalize_l, rgb_to_lab
+from .color import l_to_gray, merge_l_ab, normalize_ab, normalize_l, rgb_to_lab
+from .faces import DETECT_SIDE, Face, find_faces, skin_blend
 from .hints import as_points, check_inside, point_maps, reference_vector
 from .propagation import favour_palette, follow_points, hint_regions, propagate, steer_to_reference
 from .images import Lightness, open_image, save_colorized, to_lightness, to_rgb_array
@@ -29,12 +30,13 @@ RUNTIMES = ("torch", "onnx")
 
 def load(model: str | Path = "default", *, size: int = DEFAULT_SIZE, device: str = "auto",
          batch_size: int = 8, temperature: float | None = None, chroma_gain: float | None = None,
-         propagate: bool = True, runtime: str = "torch") -> "Colorizer":
+         propagate: bool = True, runtime: str = "torch", skin: bool = True) -> "Colorizer":
     """A ready Colorizer: 'default' (the shipped model), a .safetensors file, a .pt checkpoint,
     a training run folder or an exported .onnx graph. temperature and chroma_gain override a
     classifier's decode knobs (annealed-mean temperature; how much unsure colour is held back, see
     models/_layers.py); propagate: after the network, point hints settle the colours it hesitated
-    over and what it missed spreads over their regions (propagation.follow_points). runtime "onnx"
+    over and what it missed spreads over their regions (propagation.follow_points); skin: faces found
+    on a photo keep to skin hues (faces.py). runtime "onnx"
     runs the network in onnxruntime: a PyTorch model is exported once into the cache folder
     (models.onnx_io), an .onnx graph is run as it is."""
     if runtime not in RUNTIMES:
@@ -47,9 +49,9 @@ def load(model: str | Path = "default", *, size: int = DEFAULT_SIZE, device: str
         if device not in ("auto", "cpu"):
             raise ValueError(f"the onnx runtime runs on the CPU here, not on {device!r}")
         net = OnnxNetwork(path if path.suffix == ".onnx" else cached_onnx(path))
-        return Colorizer(net, size=size, device="cpu", batch_size=batch_size, propagate=propagate)
+        return Colorizer(net, size=size, device="cpu", batch_size=batch_size, propagate=propagate, skin=skin)
     net = load_network(path, temperature=temperature, chroma_gain=chroma_gain)
-    return Colorizer(net, size=size, device=device, batch_size=batch_size, propagate=propagate)
+    return Colorizer(net, size=size, device=device, batch_size=batch_size, propagate=propagate, skin=skin)
 
 
 def load_network(model: str | Path = "default", *, temperature: float | None = None,
@@ -78,7 +80,7 @@ class Colorizer:
     (grey -> RGB, grey+alpha / RGBA / transparent palette -> RGBA, anything else -> RGB)."""
 
     def __init__(self, model: torch.nn.Module, *, size: int = DEFAULT_SIZE, device: str = "auto",
-                 batch_size: int = 8, strength: float = 1.0, propagate: bool = True):
+                 batch_size: int = 8, strength: float = 1.0, propagate: bool = True, skin: bool = True):
         if size < model.multiple:
             raise ValueError(f"size must be at least {model.multiple}, got {size}")
         if not 0 <= strength <= 4:
@@ -89,6 +91,7 @@ class Colorizer:
         self.strength = strength        # the predicted ab are scaled by this: 0 = grey, 1 = as predicted
         self.propagate = propagate      # follow point hints after the network (propagation.follow_points)
         self.steer = STEER              # a reference's colour statistics pulled in this much (propagation.steer_to_reference)
+        self.skin = skin and getattr(model, "is_classifier", False)   # faces kept to skin hues (faces.py), photos only
 
     def for_frames(self) -> "Colorizer":
         """The colorizer for video and animation frames: this one, or, where the model is an
@@ -123,10 +126,21 @@ class Colorizer:
         """Images -> (full-resolution L, predicted ab_norm at model resolution) pairs, to paste with
         color.merge_l_ab or write with images.save_colorized (as colorize_batch, before the paste)."""
         lights = [to_lightness(_as_pil(img)) for img in images]
-        points = [self.point_hints(light.l_full, h) for light, h in zip(lights, hints or [None] * len(lights))]
+        hints = hints or [None] * len(lights)
+        points = [self.point_hints(light.l_full, h) for light, h in zip(lights, hints)]
+        faces = [self.faces(light.l_full, h) for light, h in zip(lights, hints)] if self.skin else None
         ab_small = self.ab_norm_small([light.l_full for light in lights], points=points,
-                                   reference=self.reference_hint(reference))
+                                      reference=self.reference_hint(reference), faces=faces)
         return list(zip(lights, ab_small))
+
+    def faces(self, l_full: torch.Tensor, hints=None) -> list[Face]:
+        """The faces of a (1, 1, H, W) L (faces.find_faces), less those a user's point falls in."""
+        height, width = l_full.shape[-2:]
+        scale = min(1.0, DETECT_SIDE / max(height, width))
+        small = _resize(l_full, (max(1, round(height * scale)), max(1, round(width * scale))))
+        gray = (l_to_gray(small)[0, 0] * 255).round().to(torch.uint8).numpy()
+        points = as_points(hints)
+        return [f for f in find_faces(gray) if not any(f.holds(p.x / width, p.y / height) for p in points)]
 
     def colorize_to_file(self, image: Image.Image | np.ndarray, path: str | Path, *, hints=None,
                          reference=None) -> Path:
@@ -199,9 +213,10 @@ class Colorizer:
 
     @torch.no_grad()
     def ab_norm_small(self, l_fulls: list[torch.Tensor], *, points: list | None = None,
-                   reference: torch.Tensor | None = None) -> list[torch.Tensor]:
+                      reference: torch.Tensor | None = None, faces: list | None = None) -> list[torch.Tensor]:
         """(1, 1, H, W) L tensors -> (1, 2, h, w) ab_norm at model resolution, batched by shape.
-        points: per image (1, 3, h, w) hint maps or None; reference: (1, Q + 2) or None."""
+        points: per image (1, 3, h, w) hint maps or None; reference: (1, Q + 2) or None; faces:
+        per image its faces (faces.Face) or None."""
         out: list[torch.Tensor | None] = [None] * len(l_fulls)
         by_shape: dict[tuple, list[int]] = {}
         for i, l in enumerate(l_fulls):
@@ -213,19 +228,19 @@ class Colorizer:
                 hint_maps = torch.cat([points[i] if points[i] is not None else torch.zeros(1, 3, h, w)
                                        for i in indices])
             _, ab = self.predict_frames(torch.cat([l_fulls[i] for i in indices]), points=hint_maps,
-                                        reference=reference)
+                                        reference=reference, faces=[faces[i] for i in indices] if faces else None)
             for i, row in zip(indices, ab):
                 out[i] = row[None]
         return out
 
     @torch.no_grad()
     def predict_frames(self, l_full: torch.Tensor, *, points: torch.Tensor | None = None,
-                       reference: torch.Tensor | None = None,
-                       small: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+                       reference: torch.Tensor | None = None, small: torch.Tensor | None = None,
+                       faces: list | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """(B, 1, H, W) L of same-size frames -> the L the model saw (B, 1, h, w) and its
         ab_norm (B, 2, h, w), run `batch_size` frames at a time. points: (B, 3, h, w) hint maps
         (hints.py) or None; reference: (1, Q + 2) palette for every frame, or None; small: the
-        model_input(l_full) when the caller has it already."""
+        model_input(l_full) when the caller has it already; faces: per frame its faces.Face list."""
         small = self.model_input(l_full) if small is None else small
         ab = []
         for start in range(0, small.shape[0], self.batch_size):
@@ -237,33 +252,41 @@ class Colorizer:
             if reference is not None:
                 hints["reference"] = reference.expand(batch.shape[0], -1).to(self.device)
             ab_chunk = self._ab_chunk(batch, hints, small[chunk], None if points is None else points[chunk],
-                                      reference)
+                                      reference, faces[chunk] if faces and any(faces[chunk]) else None)
             ab.append(ab_chunk)
         if self.strength != 1:
             ab = [(a * self.strength).clamp(-1, 1) for a in ab]
         return small, torch.cat(ab)
 
     def _ab_chunk(self, batch: torch.Tensor, hints: dict, small: torch.Tensor, points: torch.Tensor | None,
-                  reference: torch.Tensor | None) -> torch.Tensor:
+                  reference: torch.Tensor | None, faces: list | None = None) -> torch.Tensor:
         """One batch on the device (hints: its inputs there) -> ab_norm on the CPU: a reference's
         palette favoured and its statistics steered towards (propagation.favour_palette,
-        steer_to_reference), the points followed (propagation.follow_points; small and points: the
-        batch's L and hint maps on the CPU)."""
+        steer_to_reference), faces kept to skin hues (faces.skin_blend), the points followed
+        (propagation.follow_points; small and points: the batch's L and hint maps on the CPU)."""
         l_norm = normalize_l(batch)
         steered = lambda ab: self._steered(ab.float().cpu(), reference=reference)
         follow = self.propagate and points is not None
-        if getattr(self.model, "is_classifier", False) and (follow or reference is not None):
+        if getattr(self.model, "is_classifier", False) and (follow or reference is not None or faces):
             with autocast(self.device):
                 out = self.model.run(l_norm, **hints).float()
             if reference is not None:
                 out = favour_palette(out, hints["reference"])
-            decode = lambda logits: steered(self.model.ab_norm_of(logits, l_norm))
+            decode = lambda logits: steered(self._with_skin(logits, self.model.ab_norm_of(logits, l_norm), faces, batch))
             if not follow:
                 return decode(out)
             return follow_points(out, small, points, decode, centers=self.model.bin_centers)
         with autocast(self.device):
             ab = steered(self.model.ab_norm(l_norm, **hints))
         return propagate(ab, hint_regions(small, points)) if follow else ab
+
+    def _with_skin(self, logits: torch.Tensor, ab_norm: torch.Tensor, faces: list | None,
+                   l: torch.Tensor) -> torch.Tensor:
+        if not faces:
+            return ab_norm
+        temperature = getattr(self.model, "temperature", None) or self.model.config["temperature"]
+        return skin_blend(logits, ab_norm, faces, self.model.bin_centers.to(logits.device),
+                          temperature=temperature, l=l)
 
     def _steered(self, ab: torch.Tensor, *, reference: torch.Tensor | None) -> torch.Tensor:
         """ab_norm moved towards a reference palette's statistics (propagation.steer_to_reference)."""
