@@ -168,3 +168,23 @@ def test_the_model_input_is_shrunk_with_antialiasing(tiny_model_file):
     noise = torch.rand(1, 1, 64, 64, generator=torch.Generator().manual_seed(0)) * 100   # L std about 29
     small = colorizer.model_input(noise)
     assert small.shape[-2:] == (16, 16) and small.std() < 12
+
+
+def test_o_naming_a_file_writes_that_file_for_one_input(tmp_path, tiny_model_file, capsys):
+    src = tmp_path / "in.png"
+    scene(11, size=(40, 30)).save(src)
+    common = ["--model", str(tiny_model_file), "-q"]
+    assert main(["colorize", str(src), "-o", str(tmp_path / "new" / "out.jpg")] + common) == 0
+    assert Image.open(tmp_path / "new" / "out.jpg").format == "JPEG"
+    assert not (tmp_path / "new" / "out.jpg").is_dir()
+    (tmp_path / "taken.png").mkdir()                      # an existing folder stays a folder
+    assert main(["colorize", str(src), "-o", str(tmp_path / "taken.png")] + common) == 0
+    assert (tmp_path / "taken.png" / "in.png").is_file()
+    for args, says in (([str(src), str(src), "-o", str(tmp_path / "x.png")], "2 inputs"),
+                       ([str(tmp_path / "new"), "-o", str(tmp_path / "y.png")], "the folder"),
+                       ([str(src), "-o", str(tmp_path / "z.png"), "--format", "jpg"], "disagree"),
+                       ([str(src), "-o", str(src)], "would replace its input")):
+        assert main(["colorize"] + args + common) == 2
+        err = capsys.readouterr().err
+        assert says in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "x.png").exists() and not (tmp_path / "z.png").exists()

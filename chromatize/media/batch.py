@@ -70,8 +70,13 @@ def plan_jobs(inputs: list[str | Path], out_dir: str | Path | None = None, *,
 
     Without out_dir, or when out_dir is the input's own folder, outputs get the `_color` suffix
     beside the input. Folder structure is kept under out_dir. An output never replaces an input.
+    One input file and an out_dir that names a file of a known format (and is no folder) give that
+    file, as ffmpeg and ImageMagick do (file_target).
     Returns the jobs and the inputs that could not be planned, each with its one-line problem.
     """
+    target = file_target(inputs, out_dir, fmt=fmt)
+    if target is not None:
+        return [Job(Path(inputs[0]), target)], []
     jobs, problems = [], []
     for raw in inputs:
         root = Path(raw)
@@ -93,6 +98,26 @@ def plan_jobs(inputs: list[str | Path], out_dir: str | Path | None = None, *,
         job.target = fit_name(job.target)
     _separate_collisions(jobs, sources)
     return jobs, problems
+
+
+def file_target(inputs: list[str | Path], out: str | Path | None, *, fmt: str | None = None) -> Path | None:
+    """The output file that `-o` names, or None when it names a folder: one that exists, ends in
+    a slash, or has no known image, animation or video suffix. A file named for several inputs or
+    a folder, for its own input, or against --format is an error that says so."""
+    if out is None or str(out).endswith(("/", "\\")) or Path(out).is_dir():
+        return None
+    out = Path(out)
+    if out.suffix.lower() not in IMAGE_EXTENSIONS | VIDEO_SUFFIXES:
+        return None
+    if len(inputs) != 1 or not Path(inputs[0]).is_file():
+        what = f"{len(inputs)} inputs" if len(inputs) != 1 else f"the folder {printable(inputs[0])}"
+        raise ValueError(f"-o {printable(out)} names a file, but there are {what}: give a folder "
+                         f"(e.g. -o {printable(out.with_suffix(''))}/)")
+    if fmt and f".{fmt.lower().lstrip('.')}" != out.suffix.lower():
+        raise ValueError(f"-o {printable(out)} and --format {fmt} disagree on the output format")
+    if real(out) == real(Path(inputs[0])):
+        raise ValueError(f"-o {printable(out)} would replace its input")
+    return out
 
 
 def fit_name(path: Path, limit: int = NAME_MAX) -> Path:
