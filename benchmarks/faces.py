@@ -128,6 +128,9 @@ def main() -> None:
     parser.add_argument("--grid-rows", type=int, default=6)
     parser.add_argument("--skin", nargs="+", default=["on"], choices=["on", "off"],
                         help="the colorizer's skin step (chromatize/faces.py): score each model with it on, off or both")
+    parser.add_argument("--no-skin-for", action="append", default=[], metavar="MODEL",
+                        help="score this --model without the skin step whatever --skin says (e.g. the default "
+                             "before, as it shipped)")
     args = parser.parse_args()
     photos = list_photos(args.photos, root=args.root)
     if args.group:
@@ -135,7 +138,7 @@ def main() -> None:
     print(f"{len(photos)} photos{' without truth' if args.no_truth else ''}, size {args.size}")
     print(f"{'model':<40}{'faces':>6}{'ab err':>8}{'chroma ratio':>14}{'skin-like':>10}{'face chroma':>12}{'colourf':>9}")
     outputs = {}
-    for model, skin in [(m, s) for m in args.model for s in args.skin]:
+    for model, skin in [(m, "off" if m in args.no_skin_for else s) for m in args.model for s in args.skin]:
         colorizer = make_colorizer(model, size=args.size)
         if hasattr(colorizer, "skin"):
             colorizer.skin = colorizer.skin and skin == "on"

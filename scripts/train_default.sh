@@ -5,21 +5,31 @@
 # are in no list.
 # Usage: bash scripts/train_default.sh [RUN_DIR [TRAIN FLAGS...]]
 #   Trains on splits/train.txt and validates (picks its best epoch) on splits/tune.txt, for
-#   BUDGET_MIN minutes of steps (25 by default: the cosine decay ends there; longer runs overfit the
-#   664 images; about 15 images/s on 2 cores without AMX, fp32, about 10 with the preset's hint logits).
+#   BUDGET_MIN minutes of steps (25 by default); about 11 images/s on 2 cores with the preset's hint
+#   logits (bf16 on AMX; 6-7 each with two runs side by side, one thread each). The pool of images
+#   gets one subfolder per source group (objects, food, people, general) for --group-weights.
 #   Flags after RUN_DIR go to `chromatize train`; RESUME=1 continues an interrupted run
-#   (a checkpoint is written every 200 steps). TRAIN_LIST replaces splits/train.txt (an ablation's
-#   subset, e.g. TRAIN_LIST=<(grep ^photos/ splits/train.txt) for the photos without the objects).
-# Ship: the default is an ensemble of two networks of this recipe (hint logits, preset default):
-#   network 1: BUDGET_MIN=60 bash scripts/train_default.sh runs/hlreg30 --epochs 31   (seed 0, on 2 cores)
-#   network 2: BUDGET_MIN=75 bash scripts/train_default.sh runs/s4 --epochs 31 --seed 4
-#     (the shipped one was trained on a lent GPU, bf16, in 3.5 minutes; on 2 cores the same command (44 min)
-#     gives another draw from the seeds' 0.5 dB spread on tune, not the same weights; BENCHMARKS.md,
-#     "Fourteen runs on a lent GPU")
-# then, with the decode knobs chosen on tune (benchmarks/decode_sweep.py ... --model runs/hlreg30/best.pt
-# --ensemble-with runs/s4/best.pt, the rule: best mean PSNR with delta_cf <= 12):
-#   .venv/bin/chromatize export runs/hlreg30/best.pt runs/s4/best.pt chromatize/weights/default.safetensors \
-#       --half --temperature 0.65 --chroma-gain 0
+#   (a checkpoint is written every 200 steps). TRAIN_LIST and TUNE_LIST replace splits/train.txt and
+#   splits/tune.txt (a subset: the learning curve's splits/curve/*.txt; the lists of the default
+#   before: splits/previous/).
+# Ship: the default is an ensemble of two networks, each a network of the default before fine-tuned
+# on everything in splits/train.txt with sampling weighted by source group (about 135 minutes on
+# 2 cores from nothing, steps 0-2):
+#   0. the default before's two networks (664 images: splits/previous/train.txt, validated on
+#      splits/previous/tune.txt; network 2 was trained on a lent GPU, so this gives another draw
+#      of its seed, BENCHMARKS.md "Fourteen runs on a lent GPU"):
+#      L=splits/previous; TRAIN_LIST=$L/train.txt TUNE_LIST=$L/tune.txt BUDGET_MIN=35 bash scripts/train_default.sh runs/hlreg30 --epochs 31
+#      TRAIN_LIST=$L/train.txt TUNE_LIST=$L/tune.txt BUDGET_MIN=45 bash scripts/train_default.sh runs/s4 --epochs 31 --seed 4
+#   1. BUDGET_MIN=80 bash scripts/train_default.sh runs/ft1 --init runs/hlreg30/best.pt --lr 3e-4 --epochs 20 \
+#        --steps-per-epoch 40 --seed 5 --group-weights general=0.4,people=0.3,food=0.15,objects=0.15
+#   2. BUDGET_MIN=80 bash scripts/train_default.sh runs/ft2 --init runs/s4/best.pt --lr 3e-4 --epochs 20 \
+#        --steps-per-epoch 40 --seed 5 --group-weights general=0.55,people=0.25,food=0.1,objects=0.1
+#      (800 steps each: 20 minutes alone, 35 side by side; the budget is a ceiling, steps end them)
+# then, with the decode knobs chosen on tune (benchmarks/decode_sweep.py splits/tune.txt --root ../shared/data
+# --model runs/ft1/best.pt --ensemble-with runs/ft2/best.pt --temperatures 0.55 0.6 0.65 0.7 0.8 --gains 0 0.04,
+# the rule: best mean PSNR with delta_cf <= 12):
+#   .venv/bin/chromatize export runs/ft1/best.pt runs/ft2/best.pt chromatize/weights/default.safetensors \
+#       --half --temperature T --chroma-gain G
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${DATA:-../shared/data}
