@@ -47,6 +47,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("points", nargs="+", metavar="LABEL=IMAGES:JSON")
     parser.add_argument("--plot", help="write the curve as a PNG")
+    parser.add_argument("--title", default="The default recipe at one step budget: what data buys")
     args = parser.parse_args()
     points = [read_point(s) for s in args.points]
     print(f"{'run':<16}{'images':>7}{'decode':>16}{'tune PSNR':>10}{'gain':>7}"
@@ -68,7 +69,7 @@ def main() -> None:
         ax.axhline(0, color="grey", linewidth=0.8)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-        ax.set_title("The default recipe at one step budget: what data buys")
+        ax.set_title(args.title)
         fig.tight_layout()
         fig.savefig(args.plot, dpi=110)
 
