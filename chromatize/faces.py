@@ -32,7 +32,7 @@ MIN_SCORE = 0.6
 FACE_RX, FACE_RY = 0.55, 0.75
 EDGE = 0.5
 L_SIGMA = 10.0
-SKIN_CHROMA, SKIN_HUE = 8.0, (25.0, 80.0)
+SKIN_CHROMA, SKIN_HUE = 15.0, (25.0, 80.0)   # a floor of 8 left old faces at chroma 15 (BENCHMARKS.md, "Skin")
 
 
 @dataclass(frozen=True)
