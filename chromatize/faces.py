@@ -19,6 +19,7 @@ the network's own skin colour given to it as a hint, spread a sepia wash over wh
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -55,6 +56,9 @@ class Face:
         return ((x - self.cx) / self.rx) ** 2 + ((y - self.cy) / self.ry) ** 2 <= 1
 
 
+_DETECTING = threading.Lock()
+
+
 @lru_cache(maxsize=1)
 def _detector():
     import cv2
@@ -70,9 +74,10 @@ def find_faces(gray: np.ndarray) -> list[Face]:
     scale = min(1.0, DETECT_SIDE / max(height, width))
     small = cv2.resize(gray, (max(1, round(width * scale)), max(1, round(height * scale))),
                        interpolation=cv2.INTER_AREA) if scale < 1 else gray
-    detector = _detector()
-    detector.setInputSize((small.shape[1], small.shape[0]))
-    _, found = detector.detect(cv2.cvtColor(small, cv2.COLOR_GRAY2BGR))
+    with _DETECTING:                                  # one detector, its input size set per call: one at a time
+        detector = _detector()
+        detector.setInputSize((small.shape[1], small.shape[0]))
+        _, found = detector.detect(cv2.cvtColor(small, cv2.COLOR_GRAY2BGR))
     faces = []
     for box_x, box_y, box_w, box_h, *marks in found if found is not None else []:
         eyes_y, mouth_y = (marks[1] + marks[3]) / 2, (marks[7] + marks[9]) / 2   # eyes 0-3, nose 4-5, mouth 6-9
