@@ -5,9 +5,8 @@ photos without one, against what skin looks like.
         --model default --model runs/prev_default.safetensors [--grid docs/people_grid.jpg]
     .venv/bin/python benchmarks/faces.py ../shared/data/oldreal --no-truth --model default ... [--grid ...]
 
-Faces are found on the grey input (the photo's L as grey, or the old photo itself) by YuNet
-(`faces/face_detection_yunet_2023mar.onnx` beside this file, through OpenCV's FaceDetectorYN;
-score >= 0.6). The skin patch of a face is the box from its eyes down to its mouth corners, between
+Faces are found on the grey input (the photo's L as grey, or the old photo itself), at its own
+size, by the package's YuNet (chromatize/faces.py, detect: OpenCV's FaceDetectorYN, score >= 0.6). The skin patch of a face is the box from its eyes down to its mouth corners, between
 the eyes (five landmarks YuNet gives): cheeks and nose, little hair, beard or background. Per face,
 the mean a,b of the patch in the model's output and in the truth:
     ab error      distance between the two means (a,b units)
@@ -26,7 +25,6 @@ import statistics
 import sys
 from pathlib import Path
 
-import cv2
 import numpy as np
 import torch
 from PIL import Image
@@ -37,20 +35,17 @@ sys.path.insert(0, str(ROOT))
 from chromatize.color import rgb_to_lab  # noqa: E402
 from chromatize.evaluation import metrics  # noqa: E402
 from chromatize.evaluation.photos import list_photos, make_colorizer, source_group  # noqa: E402
+from chromatize.faces import detect  # noqa: E402
 from chromatize.images import open_image  # noqa: E402
 
-DETECTOR = Path(__file__).resolve().parent / "faces" / "face_detection_yunet_2023mar.onnx"
-MIN_SCORE = 0.6
 SKIN_CHROMA, SKIN_HUE = 8.0, (25.0, 80.0)
 GRID_HEIGHT = 240
 
 
 def find_faces(gray: np.ndarray) -> list[tuple[int, int, int, int]]:
     """(H, W) uint8 grey -> skin patches (x0, y0, x1, y1) of the faces found, in pixels."""
-    detector = cv2.FaceDetectorYN.create(str(DETECTOR), "", (gray.shape[1], gray.shape[0]), MIN_SCORE, 0.3, 5000)
-    _, faces = detector.detect(cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR))
     patches = []
-    for face in faces if faces is not None else []:
+    for face in detect(gray):                                                   # at the photo's own size
         (rx, ry), (lx, ly), _, (mrx, mry), (mlx, mly) = face[4:14].reshape(5, 2)   # eyes, nose, mouth corners
         x0, x1 = sorted((rx, lx))
         y0, y1 = (ry + ly) / 2 + 0.1 * (face[3]), (mry + mly) / 2

@@ -66,20 +66,28 @@ def _detector():
     return cv2.FaceDetectorYN.create(str(DETECTOR), "", (320, 320), MIN_SCORE, 0.3, 5000)
 
 
+def detect(gray: np.ndarray) -> np.ndarray:
+    """(H, W) uint8 grey photo -> (N, 15) YuNet rows in its pixels: box x, y, w, h; right eye,
+    left eye, nose, right and left mouth corner (x, y each); score."""
+    import cv2
+
+    with _DETECTING:                                  # one detector, its input size set per call: one at a time
+        detector = _detector()
+        detector.setInputSize((gray.shape[1], gray.shape[0]))
+        _, found = detector.detect(cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR))
+    return found if found is not None else np.zeros((0, 15), np.float32)
+
+
 def find_faces(gray: np.ndarray) -> list[Face]:
-    """(H, W) uint8 grey photo -> the faces found on it."""
+    """(H, W) uint8 grey photo -> the faces found on it (shrunk to at most DETECT_SIDE px first)."""
     import cv2
 
     height, width = gray.shape
     scale = min(1.0, DETECT_SIDE / max(height, width))
     small = cv2.resize(gray, (max(1, round(width * scale)), max(1, round(height * scale))),
                        interpolation=cv2.INTER_AREA) if scale < 1 else gray
-    with _DETECTING:                                  # one detector, its input size set per call: one at a time
-        detector = _detector()
-        detector.setInputSize((small.shape[1], small.shape[0]))
-        _, found = detector.detect(cv2.cvtColor(small, cv2.COLOR_GRAY2BGR))
     faces = []
-    for box_x, box_y, box_w, box_h, *marks in found if found is not None else []:
+    for box_x, box_y, box_w, box_h, *marks in detect(small):
         eyes_y, mouth_y = (marks[1] + marks[3]) / 2, (marks[7] + marks[9]) / 2   # eyes 0-3, nose 4-5, mouth 6-9
         cx, cy = box_x + box_w / 2, (eyes_y + mouth_y) / 2
         faces.append(Face(float(cx / small.shape[1]), float(cy / small.shape[0]),
