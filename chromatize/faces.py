@@ -63,7 +63,14 @@ _DETECTING = threading.Lock()
 def _detector():
     import cv2
 
-    return cv2.FaceDetectorYN.create(str(DETECTOR), "", (320, 320), MIN_SCORE, 0.3, 5000)
+    level = cv2.utils.logging.getLogLevel()
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)   # no "targets not supported" warning per run
+    try:
+        detector = cv2.FaceDetectorYN.create(str(DETECTOR), "", (320, 320), MIN_SCORE, 0.3, 5000)
+        detector.detect(np.zeros((320, 320, 3), np.uint8))              # the warning comes at the first run
+        return detector
+    finally:
+        cv2.utils.logging.setLogLevel(level)
 
 
 def detect(gray: np.ndarray) -> np.ndarray:
