@@ -1,8 +1,9 @@
 """Colorize one very large grey scan and report the time and the process's peak memory.
 
-    .venv/bin/python benchmarks/big_scan.py [--megapixels 12 50 100] [--model default] [--format png]
+    .venv/bin/python benchmarks/big_scan.py [--megapixels 12 50 100] [--model default] [--format png] [--bits 16]
 
-The scan is made by upscaling examples/meadow.jpg (4:3) to grey, written as PNG, then run through
+The scan is made by upscaling examples/meadow.jpg (4:3) to grey, written as PNG (8 or 16 bits, with
+EXIF, XMP and 600 dpi, which the output carries: metadata.py), then run through
 the same path as `chromatize colorize` (decode -> predict -> paste and encode strip by strip:
 images.save_colorized; PNG and TIFF are written a strip of rows at a time). Each size runs in a
 process of its own, so each peak memory (RSS) is that size's alone; one table row per size.
@@ -17,7 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
+from PIL.PngImagePlugin import PngInfo
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -38,6 +41,8 @@ def main() -> None:
     parser.add_argument("--paths", nargs="+", default=["strips", "whole"],
                         help="strips: save_colorized (what chromatize does); whole: the earlier way, the whole "
                              "output as one image, then PIL encodes it (for the time and memory ratio)")
+    parser.add_argument("--bits", type=int, choices=[8, 16], default=8,
+                        help="the scan's bit depth (16: PNG and TIFF outputs are 16-bit too)")
     parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)    # a child process: one size
     args = parser.parse_args()
     if not args.one:
@@ -46,17 +51,29 @@ def main() -> None:
         for mp in args.megapixels:
             for path in args.paths:
                 subprocess.run([sys.executable, __file__, "--one", "--megapixels", str(mp), "--model", args.model,
-                                "--format", args.format, "--paths", path], check=True)
+                                "--format", args.format, "--paths", path, "--bits", str(args.bits)], check=True)
         return
-    run_one(args.megapixels[0], args.model, args.format, args.paths[0])
+    run_one(args.megapixels[0], args.model, args.format, args.paths[0], args.bits)
 
 
-def run_one(megapixels: float, model: str, fmt: str, path: str) -> None:
+def make_scan(path: Path, width: int, height: int, bits: int) -> None:
+    grey = Image.open(ROOT / "examples" / "meadow.jpg").convert("L").resize((width, height), Image.BILINEAR)
+    if bits == 16:
+        grey = Image.fromarray(np.asarray(grey).astype(np.uint16) * 257)
+    exif = Image.Exif()
+    exif.update({0x013B: "Ann Artist", 0x8298: "(c) Archive", 0x010E: "A meadow"})
+    xmp = '<x:xmpmeta xmlns:x="adobe:ns:meta/"/>'
+    info = PngInfo()
+    info.add_itxt("XML:com.adobe.xmp", xmp)
+    grey.save(path, exif=exif, pnginfo=info, dpi=(600, 600))
+
+
+def run_one(megapixels: float, model: str, fmt: str, path: str, bits: int) -> None:
     width = int((megapixels * 1e6 * 4 / 3) ** 0.5)
     height = width * 3 // 4
     tmp = Path(tempfile.mkdtemp())
     scan = tmp / "scan.png"
-    Image.open(ROOT / "examples" / "meadow.jpg").convert("L").resize((width, height), Image.BILINEAR).save(scan)
+    make_scan(scan, width, height, bits)
     colorizer = load(model, device="cpu")
     before = peak_rss_mb()
     start = time.perf_counter()

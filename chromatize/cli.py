@@ -253,6 +253,11 @@ def _add_colorize(sub) -> None:
     p.add_argument("--max-megapixels", type=number(float, 0.001), default=DEFAULT_MAX_MEGAPIXELS,
                    help="refuse images larger than this (default %(default)s; guards against decompression bombs)")
     p.add_argument("--skip-existing", action="store_true", help="leave files whose output already exists")
+    p.add_argument("--strip-metadata", action="store_true",
+                   help="carry none of the input's metadata (EXIF with GPS, XMP, IPTC, text) into the output")
+    p.add_argument("--no-provenance", dest="provenance", action="store_false",
+                   help="do not mark the output as colorized by chromatize (EXIF Software, XMP Digital "
+                        "Source Type and History; a video's comment tag)")
     hints = p.add_argument_group("colour hints (models trained with hints, such as the default)")
     hints.add_argument("--hint", action="append", default=[], metavar="X,Y,COLOR",
                        help="pixel X,Y (of the full image) is COLOR (#rrggbb); repeatable")
@@ -275,6 +280,7 @@ def _run_colorize(args) -> int:
     from .images import set_max_megapixels
     from .inference import load
     from .media.batch import MediaOptions, plan_jobs, run_jobs
+    from .metadata import Policy
     from .runtime import device_for, setup
 
     if args.start is not None and args.end is not None and args.end <= args.start:
@@ -283,6 +289,7 @@ def _run_colorize(args) -> int:
     dist = setup(args.device)                      # under torchrun: each rank takes its share of the files
     colorizer = load(args.model, size=args.size, device=device_for(dist, args.device), batch_size=args.batch_size,
                      temperature=args.temperature, runtime=args.runtime, skin=args.skin)
+    colorizer.metadata = Policy(keep=not args.strip_metadata, mark=args.provenance)
     hints = read_hints(args.hint, args.hints)
     if hints:
         colorizer.require_hints("colour hints")

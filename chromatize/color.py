@@ -134,9 +134,10 @@ def merge_l_ab(l_full: torch.Tensor, ab_norm_small: torch.Tensor, *, strip_pixel
     return rgb
 
 
-def merged_strips(l_full: torch.Tensor, ab_norm_small: torch.Tensor, *,
-                  strip_pixels: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
-    """The colorized image a strip of rows at a time: yields (top row, (r, W, 3) uint8 sRGB).
+def merged_strips(l_full: torch.Tensor, ab_norm_small: torch.Tensor, *, strip_pixels: int | None = None,
+                  bits: int = 8) -> Iterator[tuple[int, np.ndarray]]:
+    """The colorized image a strip of rows at a time: yields (top row, (r, W, 3) uint8 sRGB), or
+    uint16 with bits=16.
 
     l_full: (1, 1, H, W) L in [0, 100] at the input's full resolution.
     ab_norm_small: (1, 2, h, w) in [-1, 1] at model resolution, upsampled bilinearly to (H, W).
@@ -153,7 +154,10 @@ def merged_strips(l_full: torch.Tensor, ab_norm_small: torch.Tensor, *,
         ab = upsample_rows(ab_wide, rows, h)                                        # (1, 2, r, W)
         lab = torch.cat((l_full[..., rows, :].to(ab.dtype), ab), dim=1)            # (1, 3, r, W)
         strip = lab_to_rgb(lab)[0].permute(1, 2, 0)                                 # (r, W, 3)
-        yield top, (strip * 255).round_().to(torch.uint8).numpy()
+        if bits == 16:
+            yield top, (strip * 65535).round_().to(torch.int32).numpy().astype(np.uint16)
+        else:
+            yield top, (strip * 255).round_().to(torch.uint8).numpy()
 
 
 def upsample_rows(x: torch.Tensor, rows: slice, height: int) -> torch.Tensor:

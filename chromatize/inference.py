@@ -13,7 +13,9 @@ from .color import l_to_gray, merge_l_ab, normalize_ab, normalize_l, rgb_to_lab
 from .faces import DETECT_SIDE, Face, find_faces, skin_blend
 from .hints import as_points, check_inside, point_maps, reference_vector
 from .propagation import favour_palette, follow_points, hint_regions, propagate, steer_to_reference
+from . import __version__
 from .images import Lightness, open_image, save_colorized, to_lightness, to_rgb_array
+from .metadata import Policy
 from .models import load_model, resolve, set_decode_knobs
 from .models.files import is_run_folder
 from .models.onnx_io import OnnxNetwork, cached_onnx
@@ -49,9 +51,16 @@ def load(model: str | Path = "default", *, size: int = DEFAULT_SIZE, device: str
         if device not in ("auto", "cpu"):
             raise ValueError(f"the onnx runtime runs on the CPU here, not on {device!r}")
         net = OnnxNetwork(path if path.suffix == ".onnx" else cached_onnx(path))
-        return Colorizer(net, size=size, device="cpu", batch_size=batch_size, propagate=propagate, skin=skin)
+        return Colorizer(net, size=size, device="cpu", batch_size=batch_size, propagate=propagate, skin=skin,
+                         name=_model_name(model))
     net = load_network(path, temperature=temperature, chroma_gain=chroma_gain)
-    return Colorizer(net, size=size, device=device, batch_size=batch_size, propagate=propagate, skin=skin)
+    return Colorizer(net, size=size, device=device, batch_size=batch_size, propagate=propagate, skin=skin,
+                     name=_model_name(model))
+
+
+def _model_name(model: str | Path) -> str:
+    """What the provenance mark calls a model: "default", or its file or folder name."""
+    return "default" if str(model) == "default" else Path(model).name
 
 
 def load_network(model: str | Path = "default", *, temperature: float | None = None,
@@ -80,7 +89,8 @@ class Colorizer:
     (grey -> RGB, grey+alpha / RGBA / transparent palette -> RGBA, anything else -> RGB)."""
 
     def __init__(self, model: torch.nn.Module, *, size: int = DEFAULT_SIZE, device: str = "auto",
-                 batch_size: int = 8, strength: float = 1.0, propagate: bool = True, skin: bool = True):
+                 batch_size: int = 8, strength: float = 1.0, propagate: bool = True, skin: bool = True,
+                 name: str = "custom", metadata: Policy = Policy()):
         if size < model.multiple:
             raise ValueError(f"size must be at least {model.multiple}, got {size}")
         if not 0 <= strength <= 4:
@@ -92,6 +102,13 @@ class Colorizer:
         self.propagate = propagate      # follow point hints after the network (propagation.follow_points)
         self.steer = STEER              # a reference's colour statistics pulled in this much (propagation.steer_to_reference)
         self.skin = skin and getattr(model, "is_classifier", False)   # faces kept to skin hues (faces.py), photos only
+        self.name = name                # the model's name in the provenance mark (software)
+        self.metadata = metadata        # what outputs carry of the input's metadata, and the mark (metadata.py)
+
+    @property
+    def software(self) -> str:
+        """The mark's EXIF Software and XMP software agent: "chromatize X.Y.Z (model NAME)"."""
+        return f"chromatize {__version__} (model {self.name})"
 
     def for_frames(self) -> "Colorizer":
         """The colorizer for video and animation frames: this one, or, where the model is an
@@ -145,9 +162,10 @@ class Colorizer:
     def colorize_to_file(self, image: Image.Image | np.ndarray, path: str | Path, *, hints=None,
                          reference=None) -> Path:
         """Colorize and write in one go (images.save_colorized): a 100-megapixel PNG or TIFF never
-        exists whole in memory as the output."""
+        exists whole in memory as the output; the input file's metadata goes along (self.metadata),
+        16-bit stays 16-bit in PNG and TIFF."""
         [(light, ab)] = self.predict([image], hints=[hints], reference=reference)
-        save_colorized(light, ab, Path(path))
+        save_colorized(light, ab, Path(path), policy=self.metadata, software=self.software)
         return Path(path)
 
     @torch.no_grad()

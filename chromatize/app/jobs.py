@@ -115,7 +115,7 @@ class Models:
             if name not in self._loaded:
                 self._loaded[name] = load_network(self.choices[name])
             net = self._loaded[name]
-        return Colorizer(net, size=size, strength=strength)
+        return Colorizer(net, size=size, strength=strength, name=name)
 
 
 class Workspace:

@@ -15,6 +15,7 @@ import numpy as np
 from PIL import Image, ImageSequence
 
 from ..images import ImageError, check_pixels, save_atomic
+from ..metadata import Metadata, mark_statement, pil_params, read_metadata
 from .frames import FrameColorizer
 
 ANIMATION_SUFFIXES = {".gif", ".webp", ".png"}
@@ -30,6 +31,7 @@ class Animation:
     alphas: list[np.ndarray | None]     # (H, W) uint8 alpha per frame, or None when opaque
     durations: list[int]                # milliseconds per frame
     loop: int | None                    # the stored loop count (0 = forever); None = no loop entry, plays once
+    meta: Metadata                      # comment (GIF), EXIF, XMP, ICC, text chunks (WebP, APNG)
 
     @property
     def size(self) -> tuple[int, int]:
@@ -63,13 +65,14 @@ def read_animation(path: Path) -> Animation:
                 alphas.append(None if alpha.min() == 255 else alpha.copy())
                 durations.append(int(frame.info.get("duration", img.info.get("duration", 100)) or 0))
             loop = img.info.get("loop")
+            meta = read_metadata(img)
     except Image.DecompressionBombError as err:
         raise ImageError(f"{path}: too many pixels ({err}; raise the limit with --max-megapixels)") from None
     except _DAMAGED as err:
         raise ImageError(f"{path}: damaged or truncated animation ({err or type(err).__name__})") from err
     if not frames:
         raise ImageError(f"{path}: animation has no frames")
-    return Animation(frames, alphas, durations, loop)
+    return Animation(frames, alphas, durations, loop, meta)
 
 
 def colorize_animation(frames: FrameColorizer, source: Path, target: Path, *, dither: bool = True,
@@ -81,13 +84,19 @@ def colorize_animation(frames: FrameColorizer, source: Path, target: Path, *, di
     anim = read_animation(source)
     frames.reset()
     colored = list(frames.colorize(anim.frames))
+    colorizer = frames.colorizer
+    meta = anim.meta.for_output(colorizer.metadata, software=colorizer.software, size=anim.size, icc=None)
+    if fmt == "gif" and colorizer.metadata.mark:        # a GIF has no EXIF or XMP: its comment says it
+        meta.comment = (meta.comment + b"\n" if meta.comment else b"") + mark_statement(colorizer.software).encode()
     if fmt == "mp4":
         from .video_write import write_frames_video
 
-        write_frames_video(colored, anim.durations, target, crf=crf)
+        tags = {"comment": mark_statement(colorizer.software)} if colorizer.metadata.mark else {}
+        write_frames_video(colored, anim.durations, target, crf=crf, tags=tags)
         return len(colored)
     images = [_with_alpha(rgb, alpha) for rgb, alpha in zip(colored, anim.alphas)]
-    params: dict = {"save_all": True, "append_images": images[1:], "duration": anim.durations}
+    params: dict = {"save_all": True, "append_images": images[1:], "duration": anim.durations,
+                    **pil_params(meta, fmt.upper())}
     if anim.loop is not None:
         params["loop"] = anim.loop
     if fmt == "gif":

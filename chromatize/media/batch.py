@@ -220,7 +220,7 @@ def _finish_chunk(colorizer: Colorizer, loaded: list, report: BatchReport, media
         if prediction is None:
             continue
         try:
-            save_colorized(*prediction, job.target)
+            save_colorized(*prediction, job.target, policy=colorizer.metadata, software=colorizer.software)
             sure = confidence_path(job.target)
             if media.confidence and real(sure) in taken:
                 log.warning("%s: no certainty map, %s is another file's input or output", printable(job.source),

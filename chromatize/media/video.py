@@ -68,7 +68,8 @@ def _transcode(frames: FrameColorizer, reader: "VideoReader", tmp: Path, target:
     out = av.open(str(tmp), "w", format=CONTAINERS[target.suffix.lower()])
     writer = None
     try:
-        writer = VideoWriter(out, video_in, reader, target, crf)
+        writer = VideoWriter(out, video_in, reader, target, crf, policy=frames.colorizer.metadata,
+                             software=frames.colorizer.software)
         bar = tqdm(total=reader.frame_estimate(), unit="frame", desc=f"colorizing {reader.name}",
                    disable=not progress, dynamic_ncols=True)
         reader.start()

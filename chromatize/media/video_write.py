@@ -12,10 +12,34 @@ from pathlib import Path
 import numpy as np
 
 from ..fileio import atomic_write
+from ..metadata import Policy, mark_statement
 from .video_read import END, VideoError, VideoReader, pyav
 
 CONTAINERS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska", ".webm": "webm", ".avi": "avi",
               ".gif": "gif"}
+# Tags that described the input's encoding, not the film: the output's muxer writes its own.
+_ENCODING_TAGS = {"encoder", "duration", "number_of_frames", "number_of_bytes", "bps", "major_brand", "minor_version",
+                  "compatible_brands", "vendor_id", "rotate"}
+
+
+def copy_tags(container_in, out, streams: list[tuple], *, policy: Policy, software: str) -> None:
+    """The input's container tags (title, creation_time, comment, ...), chapters and each kept
+    stream's tags (language, title, handler) onto the output, as `policy` says; the mark goes into
+    the comment (after the input's own, if any). Call before the first packet is muxed."""
+    if policy.keep:
+        out.metadata.update(_film_tags(container_in.metadata))
+        if chapters := container_in.chapters():
+            out.set_chapters(chapters)
+        for stream_in, stream_out in streams:
+            stream_out.metadata.update(_film_tags(stream_in.metadata))
+    if policy.mark:
+        key = next((k for k in out.metadata if k.lower() == "comment"), "comment")    # Matroska's is COMMENT
+        comment = out.metadata.get(key)
+        out.metadata[key] = f"{comment}\n{mark_statement(software)}" if comment else mark_statement(software)
+
+
+def _film_tags(tags: dict) -> dict:
+    return {k: v for k, v in tags.items() if k.lower() not in _ENCODING_TAGS and not k.startswith("_STATISTICS")}
 
 
 def encoder_for(target: Path) -> tuple[str, dict]:
@@ -78,7 +102,8 @@ class Encoder:
 class VideoWriter:
     """Encodes and muxes in a thread; owns the output container."""
 
-    def __init__(self, out, video_in, reader: VideoReader, target: Path, crf: int):
+    def __init__(self, out, video_in, reader: VideoReader, target: Path, crf: int, *, policy: Policy = Policy(),
+                 software: str = "chromatize"):
         self.out, self.reader = out, reader
         ctx = video_in.codec_context
         self.encoder = Encoder(out, target, width=ctx.width, height=ctx.height, crf=crf,
@@ -90,6 +115,8 @@ class VideoWriter:
                 raise VideoError(f"{reader.name}: its {stream.codec_context.name} audio cannot be stored in "
                                  f"{out.format.name}; choose another output format (mkv holds any)")
             self.audio[stream.index] = out.add_stream_from_template(stream)
+        copy_tags(reader.container, out, [(video_in, self.stream)] + [(a, self.audio[a.index]) for a in reader.audio],
+                  policy=policy, software=software)
         self.audio_packets = 0
         self.times: queue.Queue = queue.Queue()       # each frame's seconds from the start
         self._queue: queue.Queue = queue.Queue(maxsize=16)
@@ -153,8 +180,10 @@ class VideoWriter:
         self.audio_packets += 1
 
 
-def write_frames_video(frames: list[np.ndarray], durations_ms: list[int], target: Path, *, crf: int = 18) -> None:
-    """Encode RGB frames shown for the given milliseconds each (an animation) as a video file."""
+def write_frames_video(frames: list[np.ndarray], durations_ms: list[int], target: Path, *, crf: int = 18,
+                       tags: dict | None = None) -> None:
+    """Encode RGB frames shown for the given milliseconds each (an animation) as a video file,
+    with these container tags."""
     av = pyav()
     h, w = frames[0].shape[:2]
 
@@ -163,6 +192,7 @@ def write_frames_video(frames: list[np.ndarray], durations_ms: list[int], target
     def write(tmp: str) -> None:
         with av.open(tmp, "w", format=CONTAINERS[target.suffix.lower()]) as out:
             encoder = Encoder(out, target, width=w, height=h, crf=crf, rate=rate)
+            out.metadata.update(tags or {})
             start = 0
             for rgb, duration in zip(frames, durations_ms):
                 encoder.encode(rgb, Fraction(start, 1000))
