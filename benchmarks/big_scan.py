@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from chromatize.images import open_image, save_atomic, save_colorized  # noqa: E402
-from chromatize.inference import _compose, load  # noqa: E402
+from chromatize.inference.colorizer import _compose, load  # noqa: E402
 
 
 def peak_rss_mb() -> float:

@@ -6,7 +6,7 @@ photos without one, against what skin looks like.
     .venv/bin/python benchmarks/faces.py ../shared/data/oldreal --no-truth --model default ... [--grid ...]
 
 Faces are found on the grey input (the photo's L as grey, or the old photo itself), at its own
-size, by the package's YuNet (chromatize/faces.py, detect: OpenCV's FaceDetectorYN, score >= 0.6). The skin patch of a face is the box from its eyes down to its mouth corners, between
+size, by the package's YuNet (chromatize/inference/faces.py, detect: OpenCV's FaceDetectorYN, score >= 0.6). The skin patch of a face is the box from its eyes down to its mouth corners, between
 the eyes (five landmarks YuNet gives): cheeks and nose, little hair, beard or background. Per face,
 the mean a,b of the patch in the model's output and in the truth:
     ab error      distance between the two means (a,b units)
@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 from chromatize.color import rgb_to_lab  # noqa: E402
 from chromatize.evaluation import metrics  # noqa: E402
 from chromatize.evaluation.photos import list_photos, make_colorizer, source_group  # noqa: E402
-from chromatize.faces import detect  # noqa: E402
+from chromatize.inference.faces import detect  # noqa: E402
 from chromatize.images import open_image  # noqa: E402
 
 SKIN_CHROMA, SKIN_HUE = 8.0, (25.0, 80.0)
@@ -122,7 +122,7 @@ def main() -> None:
     parser.add_argument("--grid", help="write grey | each model | truth of the first --grid-rows photos with faces")
     parser.add_argument("--grid-rows", type=int, default=6)
     parser.add_argument("--skin", nargs="+", default=["on"], choices=["on", "off"],
-                        help="the colorizer's skin step (chromatize/faces.py): score each model with it on, off or both")
+                        help="the colorizer's skin step (chromatize/inference/faces.py): score each model with it on, off or both")
     parser.add_argument("--no-skin-for", action="append", default=[], metavar="MODEL",
                         help="score this --model without the skin step whatever --skin says (e.g. the default "
                              "before, as it shipped)")

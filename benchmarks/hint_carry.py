@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from chromatize.color import rgb_to_lab  # noqa: E402
-from chromatize.hints import Point  # noqa: E402
+from chromatize.inference.points import Point  # noqa: E402
 from chromatize.inference import load  # noqa: E402
 from chromatize.media.animation import read_animation  # noqa: E402
 from chromatize.media.frames import FrameColorizer  # noqa: E402

@@ -33,8 +33,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from chromatize.color import normalize_ab, rgb_to_lab  # noqa: E402
-from chromatize.evaluation.photos import EvalOptions, comparison_strip, evaluate, list_photos, random_hints  # noqa: E402
-from chromatize.hints import reference_vector  # noqa: E402
+from chromatize.evaluation.photos import EvalOptions, comparison_strip, evaluate, list_photos  # noqa: E402
+from chromatize.inference.points import as_points  # noqa: E402
+from chromatize.training.simulated_hints import user_points  # noqa: E402
+from chromatize.models.hint_inputs import reference_vector  # noqa: E402
 from chromatize.images import open_image  # noqa: E402
 from chromatize.inference import load  # noqa: E402
 
@@ -78,7 +80,7 @@ def point_reach(colorizer, paths: list[Path], *, seed: int = 0) -> tuple[float, 
     near = moved = total = 0
     for index, path in enumerate(paths):
         truth = np.asarray(open_image(path).convert("RGB"))
-        [point] = random_hints(truth, 1, seed=(seed, index))
+        [point] = as_points(user_points(truth, 1, seed=(seed, index)))
         auto = _ab(np.asarray(colorizer.colorize(Image.fromarray(truth))))
         hinted = _ab(np.asarray(colorizer.colorize(Image.fromarray(truth), hints=[point])))
         changed = np.hypot(*(hinted - auto).transpose(2, 0, 1)) > MOVED                # (H, W)
@@ -93,7 +95,7 @@ def hint_grid(colorizer, paths: list[Path], out: Path, *, count: int = 10, rows:
     for index, path in enumerate(paths[:rows]):
         truth = np.asarray(open_image(path).convert("RGB"))
         grey = np.asarray(Image.fromarray(truth).convert("L").convert("RGB"))
-        hints = random_hints(truth, count, seed=(0, index))
+        hints = as_points(user_points(truth, count, seed=(0, index)))
         auto = np.asarray(colorizer.colorize(Image.fromarray(truth)))
         hinted = colorizer.colorize(Image.fromarray(truth), hints=hints)
         draw = ImageDraw.Draw(hinted)

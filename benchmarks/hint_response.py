@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from chromatize.color import normalize_ab, normalize_l, rgb_to_lab  # noqa: E402
 from chromatize.evaluation.photos import list_photos  # noqa: E402
-from chromatize.hints import reference_vector  # noqa: E402
+from chromatize.models.hint_inputs import reference_vector  # noqa: E402
 from chromatize.models import load_model  # noqa: E402
 from chromatize.training.simulated_hints import simulate_points  # noqa: E402
 

@@ -5,11 +5,10 @@
     color = colorizer.colorize(pil_image)         # same size, RGB (RGBA when the input has alpha)
     chromatize.colorize_media("clip.mp4")          # a video or animated GIF -> clip_color.mp4
 """
-__version__ = "0.1.0"           # before the imports: the provenance mark (inference.py) reads it
-
 from .inference import Colorizer, colorize_image, load
 from .media.batch import MediaOptions, colorize_media
 from .models import list_models
 from .training.recipe import train_run as train
+from .version import __version__
 
 __all__ = ["Colorizer", "MediaOptions", "colorize_image", "colorize_media", "list_models", "load", "train"]

@@ -2,19 +2,19 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import functools
-import json
 import logging
 import signal
 import sys
 from pathlib import Path
 
-from . import __version__
+from .version import __version__
 from .fileio import ESCAPE, printable
 from .images import DEFAULT_MAX_MEGAPIXELS, ImageError
 from .inference import DEFAULT_SIZE
 from .media.stabilize import TEMPORAL_MODES
-from .training.config import PRESETS, build_config
+from .training.config import PRESETS, TrainConfig, build_config, parse_group_weights, parse_model_option
 
 log = logging.getLogger("chromatize")
 MAX_SIZE = 4096             # the largest --size a model may see
@@ -84,6 +84,18 @@ def number(kind: type, lo: float | None = None, hi: float | None = None):
     return parse
 
 
+def _flag_type(parse):
+    """An argparse type from a parser that raises ValueError with its message."""
+    def flag(text: str):
+        try:
+            return parse(text)
+        except ValueError as err:
+            raise argparse.ArgumentTypeError(str(err)) from None
+
+    flag.__name__ = parse.__name__
+    return flag
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse with a one-line error (the usage block would bury it); --help still shows it."""
 
@@ -115,100 +127,53 @@ def _add_train(sub) -> None:
     p.add_argument("data_dir", help="folder of colour photos (searched recursively)")
     p.add_argument("--out", required=True, help="run folder for checkpoints, history and plots")
     p.add_argument("--preset", choices=sorted(PRESETS), default="default",
-                   help="a named recipe (default: %(default)s; flags override it)")
+                   help="a named recipe (default: %(default)s, TrainConfig's defaults; flags override it)")
     p.add_argument("--config", help="JSON file of TrainConfig values (flags override it)")
-    p.add_argument("--model", help="architecture: alpha, beta, unet or lite_unet (the default preset's)")
     p.add_argument("--model-option", action="append", default=[], metavar="KEY=VALUE",
                    help="architecture option, e.g. extra_convs=3 or width=32 (repeatable)")
-    p.add_argument("--size", type=number(int, 16, 2048),
-                   help="training crop side in pixels, a multiple of 16 (default preset: 192)")
-    p.add_argument("--epochs", type=number(int, 1))
-    p.add_argument("--steps-per-epoch", type=number(int, 0), help="0 = one pass over the training images")
-    p.add_argument("--batch-size", type=number(int, 1))
-    p.add_argument("--lr", type=number(float, 0))
-    p.add_argument("--encoder-lr", type=number(float, 0),
-                   help="a pretrained encoder's learning rate as a share of --lr (default preset: 0.1)")
-    p.add_argument("--lr-schedule", choices=["constant", "cosine"])
-    p.add_argument("--optimizer", choices=["adagrad", "rmsprop", "adam", "adamw"])
-    p.add_argument("--loss", choices=["mse", "l1", "huber"],
-                   help="regression loss (classifier heads use bin cross-entropy)")
-    p.add_argument("--rebalance", type=float,
-                   help="class rebalancing of classifier heads: 0.5 strong (Zhang et al.), 1 = none; "
-                        "the default preset uses 0.75")
-    p.add_argument("--ab-regression", type=float,
-                   help="weight of a Huber term on a classifier's mean ab (0 = pure classification)")
-    p.add_argument("--ema", type=float, help="decay of an exponential moving average of the weights, e.g. 0.999")
-    val = p.add_mutually_exclusive_group()
-    val.add_argument("--val-dir", help="separate folder of validation photos")
-    val.add_argument("--val-split", type=float, help="fraction of DATA_DIR held out for validation")
-    p.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
-                   help="random rotation, shear, zoom and crop (default on)")
-    p.add_argument("--flips", action=argparse.BooleanOptionalAction, default=None,
-                   help="horizontal flips (default off)")
-    p.add_argument("--degrade", type=float,
-                   help="share of training inputs given old-photo damage: grain, blur, JPEG, fading, scratches")
-    p.add_argument("--group-weights", type=_group_weights, metavar="GROUP=W,...",
-                   help="draw each top-level subfolder of DATA_DIR with this share of the batches (e.g. "
-                        "general=0.4,people=0.3,food=0.15,objects=0.15; images at the top level are group "
-                        "'.'); every group present needs a weight. Default: every image alike")
-    p.add_argument("--hint-free", type=float,
-                   help="hint models: share of training images given no hint at all (default preset: 0.5)")
-    p.add_argument("--init", metavar="MODEL",
-                   help="start from these weights (a model file, checkpoint or run folder; 'default' = the "
-                        "shipped model); layers it lacks keep their fresh start")
-    p.add_argument("--patience", type=int, help="stop after N epochs without validation gain (0 = off)")
-    p.add_argument("--time-budget-min", type=float,
-                   help="stop after this many minutes of training steps; cosine decay follows the clock")
-    p.add_argument("--checkpoint-every-steps", type=number(int, 0), metavar="N",
-                   help="also checkpoint every N steps, so a killed run loses at most N steps (0 = per epoch)")
-    p.add_argument("--sample-every", type=int, help="write a validation sample grid every N epochs")
-    p.add_argument("--max-images", type=int, help="use at most N images (0 = all)")
-    p.add_argument("--seed", type=int)
-    p.add_argument("--device", choices=["auto", "cpu", "cuda"])
-    p.add_argument("--precision", choices=["auto", "fp32"],
-                   help="auto (default): bf16 autocast on CUDA and on CPUs with AMX, fp32 elsewhere; fp32: always")
+    _add_config_flags(p)
     again = p.add_mutually_exclusive_group()
     again.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
     again.add_argument("--overwrite", action="store_true", help="start afresh in an existing run folder, replacing it")
     p.set_defaults(run=_run_train)
 
 
-_TRAIN_FLAGS = ("model", "size", "epochs", "steps_per_epoch", "batch_size", "lr", "encoder_lr", "lr_schedule", "optimizer",
-                "loss", "rebalance", "ab_regression", "ema", "val_dir", "val_split", "augment", "flips", "degrade",
-                "group_weights", "hint_free", "init", "patience",
-                "time_budget_min", "checkpoint_every_steps", "sample_every", "max_images", "seed", "device", "precision")
-
-
-def _group_weights(text: str) -> dict[str, float]:
-    """'general=0.4,people=0.3' -> {'general': 0.4, 'people': 0.3}."""
-    weights = {}
-    for item in text.split(","):
-        name, sep, value = item.partition("=")
-        try:
-            weights[name.strip()] = float(value)
-        except ValueError:
-            sep = ""
-        if not sep or not name.strip():
-            raise argparse.ArgumentTypeError(f"expected GROUP=WEIGHT, got {item!r}")
-    return weights
-
-
-def _model_options(args, cfg) -> dict:
-    """--model-option KEY=VALUE adds to (or overrides) the options the preset or config gave the
-    model; they belong to that model, so --model naming another architecture starts from none."""
-    preset_model = PRESETS[args.preset].get("model") if not args.resume else cfg.model
-    options = {} if args.model and not args.resume and args.model != preset_model and not args.config \
-        else dict(cfg.model_kwargs)
-    options.update(_parse_option(o) for o in args.model_option)
-    return options
+def _add_config_flags(p) -> None:
+    """One flag per TrainConfig field, from its metadata (help, choices, bounds, metavar); each
+    defaults to None, so a flag overrides the recipe only when given."""
+    groups: dict = {}
+    for f in dataclasses.fields(TrainConfig):
+        meta = f.metadata
+        if meta.get("flag") is False:
+            continue
+        shown = f.default_factory() if f.default is dataclasses.MISSING else f.default
+        kw: dict = {"default": None, "help": f"{meta['help']} (default recipe: {shown!r})".replace("%'", "%%'")}
+        if f.type == "bool":
+            kw["action"] = argparse.BooleanOptionalAction
+        elif meta.get("parse") == "group_weights":
+            kw["type"] = _flag_type(parse_group_weights)
+        elif "choices" in meta:
+            kw["choices"] = meta["choices"]
+        else:
+            kind = {"int": int, "float": float}.get(f.type, str)
+            kw["type"] = number(kind, meta.get("low"), meta.get("high")) if kind is not str else str
+        if "metavar" in meta:
+            kw["metavar"] = meta["metavar"]
+        if "group" in meta and meta["group"] not in groups:
+            groups[meta["group"]] = p.add_mutually_exclusive_group()
+        target = groups[meta["group"]] if "group" in meta else p
+        target.add_argument(f"--{f.name.replace('_', '-')}", **kw)
 
 
 def _run_train(args) -> int:
     from .models import resolve
     from .training.recipe import prepare_run_folder, resumed_config, train_run
 
-    overrides = {k: getattr(args, k) for k in _TRAIN_FLAGS if getattr(args, k) is not None}
     from .runtime import setup
+
+    overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)
+                 if getattr(args, f.name, None) is not None}
+    options = dict(parse_model_option(o) for o in args.model_option)
 
     run_dir = Path(args.out)
     dist = setup(args.device or "auto")
@@ -216,10 +181,9 @@ def _run_train(args) -> int:
         prepare_run_folder(run_dir, resume=args.resume, overwrite=args.overwrite)
     dist.barrier()
     if args.resume:
-        cfg = build_config(config_file=str(resumed_config(run_dir)), overrides=overrides)
+        cfg = build_config(config_file=str(resumed_config(run_dir)), overrides=overrides, model_options=options)
     else:
-        cfg = build_config(preset=args.preset, config_file=args.config, overrides=overrides)
-    cfg = cfg.updated({"model_kwargs": _model_options(args, cfg)})
+        cfg = build_config(preset=args.preset, config_file=args.config, overrides=overrides, model_options=options)
     state = train_run(args.data_dir, run_dir, cfg, resume=args.resume, progress=not args.quiet)
     if dist.is_main:
         print(f"trained {state.epoch} epochs ({state.step} steps); best val loss {state.best_val:.4f}; "
@@ -276,7 +240,7 @@ def _add_colorize(sub) -> None:
 
 
 def _run_colorize(args) -> int:
-    from .hints import read_hints
+    from .inference.points import read_hints
     from .images import set_max_megapixels
     from .inference import load
     from .media.batch import MediaOptions, plan_jobs, run_jobs
@@ -376,26 +340,11 @@ def _add_export(sub) -> None:
 
 
 def _run_export(args) -> int:
-    from .app.server import CARD, card_line
-    from .models import load_model, resolve, save_model, set_decode_knobs
-    from .models.ensemble import EnsembleColorizer
-    from .models.onnx_io import export_onnx
+    from .models.export import export
 
-    sources = [resolve(c) for c in args.checkpoint]
-    suffix = Path(args.output).suffix
-    if suffix not in (".safetensors", ".onnx"):
-        raise ValueError(f"{args.output}: the output must end in .safetensors or .onnx")
-    if any(Path(args.output).resolve() == source.resolve() for source in sources):
-        raise ValueError(f"{args.output}: the output would replace an input")
-    models = [load_model(source) for source in sources]
-    model = models[0] if len(models) == 1 else EnsembleColorizer.of(models)
-    set_decode_knobs(model, sources[0], temperature=args.temperature, chroma_gain=args.chroma_gain)
-    if suffix == ".onnx":
-        path = export_onnx(model, args.output, card=card_line(CARD) if args.checkpoint == ["default"] else "")
-        print(f"wrote {path}")
-        return 0
-    path = save_model(model, args.output, half=args.half)
-    print(f"wrote {path} and {path.with_suffix('.json')}")
+    written = export(args.checkpoint, args.output, half=args.half, temperature=args.temperature,
+                     chroma_gain=args.chroma_gain)
+    print(f"wrote {' and '.join(str(p) for p in written)}")
     return 0
 
 
@@ -468,16 +417,6 @@ def _run_models(args) -> int:
 
     print("\n".join(list_models()))
     return 0
-
-
-def _parse_option(text: str) -> tuple[str, object]:
-    key, sep, value = text.partition("=")
-    if not sep:
-        raise ValueError(f"--model-option needs KEY=VALUE, got {text!r}")
-    try:
-        return key, json.loads(value)
-    except json.JSONDecodeError:
-        return key, value
 
 
 if __name__ == "__main__":

@@ -19,10 +19,10 @@ import numpy as np
 import torch
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
-from . import __version__
+from .version import __version__
 from .color import gray8_to_l, gray_to_l, linear_to_srgb, merged_strips, rgb8_to_l, srgb_to_linear
 from .fileio import atomic_write
-from .metadata import Metadata, Policy, pil_params, read_metadata, srgb_profile
+from .metadata import KEEP_AND_MARK, Metadata, Policy, pil_params, read_metadata, srgb_profile
 from .rowfiles import ROW_SUFFIXES, write_png, write_tiff
 
 log = logging.getLogger(__name__)
@@ -234,7 +234,7 @@ def save_atomic(img: Image.Image, path: Path, **params) -> None:
     atomic_write(path, lambda tmp: img.save(tmp, format=fmt, **params))
 
 
-def save_colorized(light: Lightness, ab_norm_small: torch.Tensor, path: Path, *, policy: Policy = Policy(),
+def save_colorized(light: Lightness, ab_norm_small: torch.Tensor, path: Path, *, policy: Policy = KEEP_AND_MARK,
                    software: str | None = None) -> None:
     """Paste predicted colour onto the full-resolution L and write it, atomically, without ever
     holding the whole output as floats: PNG and TIFF go out a strip of rows at a time (rowfiles.py),

@@ -56,6 +56,9 @@ class Policy:
     mark: bool = True           # say the colour was made by chromatize (EXIF Software, XMP)
 
 
+KEEP_AND_MARK = Policy()        # the default: everything kept, the colour marked
+
+
 @dataclass
 class Metadata:
     """Fields read from a file; every one optional.
@@ -280,7 +283,9 @@ def _text_chunk(key: str, value: str) -> tuple[bytes, bytes]:
     try:
         if lang is None and tkey is None:
             text = str(value).encode("latin-1")
-            return (b"zTXt", name + b"\x00\x00" + zlib.compress(text)) if len(text) > 1024 else (b"tEXt", name + b"\x00" + text)
+            if len(text) > 1024:
+                return b"zTXt", name + b"\x00\x00" + zlib.compress(text)
+            return b"tEXt", name + b"\x00" + text
     except UnicodeEncodeError:
         pass
     return (b"iTXt", name + b"\x00\x00\x00" + (lang or "").encode("ascii", "replace") + b"\x00" +

@@ -9,7 +9,8 @@
         "Huge scans").
     write_tiff(path, width, height, channels, strips, meta=...)  tifffile writes the strips as they
         come (one TIFF strip per strip given, uncompressed as PIL writes TIFF by default, BigTIFF
-        past 4 GB, without the EXIF directories there) with the resolution, ICC profile, descriptive tags, XMP and IPTC; the EXIF and GPS
+        past 4 GB, without the EXIF directories there) with the resolution, ICC profile, descriptive
+        tags, XMP and IPTC; the EXIF and GPS
         directories follow the pixels (metadata.exif_directories) and the main directory points at
         them.
 

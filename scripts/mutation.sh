@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Mutation testing of the core (a dev tool, not run in CI): mutmut changes one operator, constant,
-# string or call at a time in color.py, hints.py, inference.py, models/ and evaluation/metrics.py
+# string or call at a time in color.py, inference/points.py, inference/colorizer.py, models/ (hint_inputs.py
+# among them) and evaluation/metrics.py
 # (pyproject.toml, [tool.mutmut]); the fast tests that reach the changed function run against it.
 # A mutant the tests still pass is a gap in the tests (or an equivalent change).
 # Usage: [JOBS=2] [SAMPLE=0.3] bash scripts/mutation.sh

@@ -3,7 +3,7 @@ first member for video frames and fine-tunes."""
 import pytest
 import torch
 
-from chromatize import inference
+from chromatize.inference import colorizer as inference
 from chromatize.cli import main
 from chromatize.inference import Colorizer
 from chromatize.models import create_model, init_from, load_model, save_model

@@ -96,11 +96,14 @@ def test_evaluate_with_hints_reference_and_old_photos(photo_dir, tmp_path, capsy
             assert abs(gray["median_gain"]) < 0.05        # colour-only scoring: grey stays grey (up to rounding)
 
 
-def test_random_hints_are_seeded_patch_means_of_the_truth():
-    from chromatize.evaluation.photos import hints_kept, random_hints
+def test_simulated_user_points_are_seeded_patch_means_of_the_truth():
+    from chromatize.evaluation.photos import hints_kept
+    from chromatize.inference.points import as_points
+    from chromatize.training.simulated_hints import user_points
 
     truth = np.zeros((50, 80, 3), np.uint8)
     truth[:, 40:] = (200, 30, 30)
+    random_hints = lambda *a, **kw: as_points(user_points(*a, **kw))
     a, b = random_hints(truth, 5, seed=(1, 2)), random_hints(truth, 5, seed=(1, 2))
     assert a == b and len(a) == 5 and a != random_hints(truth, 5, seed=(2, 2))
     for p in a:

@@ -1,4 +1,4 @@
-"""The skin step (chromatize/faces.py): faces found on the grey input, skin hues decoded there alone."""
+"""The skin step (chromatize/inference/faces.py): faces found on the grey input, skin hues decoded there alone."""
 from __future__ import annotations
 
 import math
@@ -9,7 +9,7 @@ import torch
 from PIL import Image
 
 from chromatize.color import ab_bin_centers, rgb_to_lab
-from chromatize.faces import Face, find_faces, skin_bins, skin_blend
+from chromatize.inference.faces import Face, find_faces, skin_bins, skin_blend
 from chromatize.inference import Colorizer
 from chromatize.models import create_model
 

@@ -13,7 +13,8 @@ from PIL import Image
 from chromatize.cli import main
 from chromatize.color import ab_bin_centers, normalize_ab, rgb_to_lab
 from chromatize.degrade import degrade_l
-from chromatize.hints import Point, parse_color, point_maps, reference_vector
+from chromatize.inference.points import Point, parse_color, point_maps
+from chromatize.models.hint_inputs import reference_vector
 from chromatize.training.simulated_hints import simulate_points
 from chromatize.images import ImageError
 from chromatize.inference import Colorizer
@@ -219,7 +220,7 @@ def test_training_with_hints_and_old_photo_damage_runs(photo_dir, tmp_path):
 
 
 def test_propagation_spreads_a_point_over_its_region_and_stops_at_edges():
-    from chromatize.propagation import hint_regions, propagate
+    from chromatize.inference.propagation import hint_regions, propagate
 
     l = torch.full((1, 1, 64, 64), 30.0)
     l[..., 32:] = 80.0                                           # a strong edge down the middle
@@ -236,7 +237,7 @@ def test_propagation_spreads_a_point_over_its_region_and_stops_at_edges():
 
 def test_a_point_settles_a_doubtful_colour_in_its_region_but_does_not_force_one_ruled_out():
     from chromatize.color import AB_SCALE, ab_bin_centers
-    from chromatize.propagation import favour_hinted_colours, hint_regions
+    from chromatize.inference.propagation import favour_hinted_colours, hint_regions
 
     centers = ab_bin_centers(step=10) / AB_SCALE
     nearest = lambda a, b: int(((centers - torch.tensor([a, b]) / AB_SCALE) ** 2).sum(1).argmin())
@@ -261,8 +262,8 @@ def test_a_point_settles_a_doubtful_colour_in_its_region_but_does_not_force_one_
 
 def test_a_reference_palette_settles_the_colours_it_has_and_an_absent_one_changes_nothing():
     from chromatize.color import AB_SCALE, ab_bin_centers
-    from chromatize.hints import reference_vector
-    from chromatize.propagation import favour_palette
+    from chromatize.models.hint_inputs import reference_vector
+    from chromatize.inference.propagation import favour_palette
 
     centers = ab_bin_centers(step=10) / AB_SCALE
     green, brown = (int(((centers - torch.tensor(c) / AB_SCALE) ** 2).sum(1).argmin()) for c in ((-40, 40), (20, 30)))
@@ -278,8 +279,8 @@ def test_a_reference_palette_settles_the_colours_it_has_and_an_absent_one_change
 
 def test_steering_takes_the_reference_statistics_and_ignores_an_absent_one():
     from chromatize.color import AB_SCALE, ab_bin_centers
-    from chromatize.hints import reference_vector
-    from chromatize.propagation import steer_to_reference
+    from chromatize.models.hint_inputs import reference_vector
+    from chromatize.inference.propagation import steer_to_reference
 
     centers = ab_bin_centers(step=10) / AB_SCALE
     torch.manual_seed(0)
@@ -300,7 +301,7 @@ def test_steering_takes_the_reference_statistics_and_ignores_an_absent_one():
 
 
 def test_a_point_on_the_last_row_or_column_is_inside_and_one_past_it_is_not():
-    from chromatize.hints import check_inside
+    from chromatize.inference.points import check_inside
 
     check_inside([Point(9, 4, (1, 2, 3))], 10, 5)
     for x, y in ((10, 0), (0, 5)):
@@ -314,3 +315,14 @@ def test_reference_palette_of_an_8_pixel_image_is_read_at_quarter_resolution():
     checker[0, 0] = torch.tensor([[0.3 if (i + j) % 2 else -0.3 for j in range(8)] for i in range(8)])
     histogram = reference_vector(checker, centers)[0, :-2]
     assert histogram.max() == 1.0               # 4x4 means are all a = 0: one bin, not the two colours
+
+
+def test_one_json_reader_for_hints_files_the_page_and_the_api():
+    from chromatize.inference.points import points_from_json
+
+    text = '[{"x": 3, "y": 4.5, "color": "#c0392b"}, {"x": 1, "y": 2, "color": [0, 128, 255]}]'
+    points = points_from_json(text)
+    assert points == points_from_json(json.loads(text)) == [Point(3, 4.5, (192, 57, 43)), Point(1, 2, (0, 128, 255))]
+    for bad in ('{"x": 1}', '[{"x": 1, "y": 2}]', "[1, 2]", "not json"):
+        with pytest.raises(ValueError, match=r'^clicks: not a JSON list of \{"x", "y", "color"\}'):
+            points_from_json(bad, source="clicks")

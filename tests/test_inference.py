@@ -1,14 +1,14 @@
-"""inference.py piece by piece: array input, the model's input size, the ONNX route, defaults,
+"""inference/colorizer.py piece by piece: array input, the model's input size, the ONNX route, defaults,
 the reference palette and the errors that name what is missing."""
 import numpy as np
 import pytest
 import torch
 from conftest import scene
 
-from chromatize import inference
+from chromatize.inference import colorizer as inference
 from chromatize.color import normalize_ab, normalize_l, rgb_to_lab
-from chromatize.hints import reference_vector
-from chromatize.inference import Colorizer, _as_pil, load, load_network
+from chromatize.models.hint_inputs import reference_vector
+from chromatize.inference.colorizer import Colorizer, _as_pil, load, load_network
 from chromatize.models import create_model, load_model
 from chromatize.models.files import DEFAULT_MODEL
 
@@ -45,6 +45,7 @@ def test_default_colorizer_runs_on_the_cpu_and_applies_the_model_as_it_is():
 
 class FakeOnnx(torch.nn.Module):
     multiple = 32
+    is_classifier = takes_hints = False         # what every network says of itself (models._layers.ColorNet)
 
     def __init__(self, path):
         super().__init__()

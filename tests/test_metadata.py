@@ -86,7 +86,8 @@ def test_jpeg_keeps_exif_xmp_iptc_dpi_comment_and_is_marked(tmp_path, tiny_model
 
 
 def _app13(iptc: bytes) -> bytes:
-    body = b"Photoshop 3.0\x00" + b"8BIM\x04\x04\x00\x00" + struct.pack(">I", len(iptc)) + iptc + b"\x00" * (len(iptc) % 2)
+    body = (b"Photoshop 3.0\x00" + b"8BIM\x04\x04\x00\x00" + struct.pack(">I", len(iptc)) + iptc +
+            b"\x00" * (len(iptc) % 2))
     return b"\xff\xed" + struct.pack(">H", len(body) + 2) + body
 
 
@@ -215,7 +216,8 @@ def test_video_keeps_container_and_stream_tags_and_chapters(tmp_path, tiny_model
         stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
         stream.metadata["language"] = "pol"
         if suffix == ".mkv":
-            out.set_chapters([{"id": 1, "start": 0, "end": 3, "time_base": Fraction(1, 10), "metadata": {"title": "Mill"}}])
+            chapter = {"id": 1, "start": 0, "end": 3, "time_base": Fraction(1, 10), "metadata": {"title": "Mill"}}
+            out.set_chapters([chapter])
         for i in range(6):
             frame = av.VideoFrame.from_ndarray(np.asarray(scene(i, size=(64, 48))), format="rgb24")
             out.mux(stream.encode(frame))
@@ -257,7 +259,8 @@ def _wide_rgb_profile(gamma: float = 1.8) -> bytes:
     desc = b"desc\x00\x00\x00\x00" + struct.pack(">I", len(desc_text)) + desc_text + b"\x00" * (8 + 3 + 67)
     tags = [(b"desc", desc), (b"wtpt", xyz(0.9642, 1.0, 0.8249)), (b"rXYZ", xyz(0.7977, 0.2880, 0.0)),
             (b"gXYZ", xyz(0.1352, 0.7119, 0.0)), (b"bXYZ", xyz(0.0313, 0.0001, 0.8249)),
-            (b"rTRC", curve), (b"gTRC", curve), (b"bTRC", curve), (b"cprt", b"text\x00\x00\x00\x00test\x00\x00\x00\x00")]
+            (b"rTRC", curve), (b"gTRC", curve), (b"bTRC", curve),
+            (b"cprt", b"text\x00\x00\x00\x00test\x00\x00\x00\x00")]
     offset, table, data = 128 + 4 + 12 * len(tags), b"", b""
     for sig, body in tags:
         body += b"\x00" * (-len(body) % 4)

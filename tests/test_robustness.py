@@ -434,21 +434,23 @@ def test_nothing_done_is_not_success_and_bare_command_shows_help(tmp_path, capsy
 
 
 def test_documented_defaults_match_the_code():
-    """Help texts and README quote the parser's and the presets' defaults."""
+    """Help texts and README quote the parser's and the default recipe's values (TrainConfig's
+    defaults, which the train flags' help is made from)."""
     from chromatize.inference import DEFAULT_SIZE
-    from chromatize.training.config import PRESETS
+    from chromatize.training.config import TrainConfig
 
+    recipe = TrainConfig()
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "==SUPPRESS==" or hasattr(a, "choices") and a.choices)
     train = sub.choices["train"]
     rebalance = next(a for a in train._actions if a.dest == "rebalance")
-    assert str(PRESETS["default"]["rebalance"]) in rebalance.help
+    assert f"default recipe: {recipe.rebalance}" in rebalance.help
     size = next(a for a in train._actions if a.dest == "size")
-    assert f"default preset: {PRESETS['default']['size']}" in size.help
+    assert f"default recipe: {recipe.size}" in size.help
     assert f"(default {DEFAULT_SIZE}" in readme
-    assert f"`--size {PRESETS['default']['size']}`" in readme
-    assert f"rebalance {PRESETS['default']['rebalance']}" in readme
+    assert f"`--size {recipe.size}`" in readme
+    assert f"rebalance {recipe.rebalance}" in readme
 
 
 @pytest.mark.parametrize("where", ["encode", "flush"])

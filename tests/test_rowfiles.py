@@ -5,7 +5,7 @@ import torch
 from PIL import Image
 
 from chromatize.images import open_image, save_atomic, save_colorized, to_lightness
-from chromatize.inference import _compose
+from chromatize.inference.colorizer import _compose
 from chromatize.rowfiles import write_png, write_tiff
 
 

@@ -9,6 +9,9 @@ from chromatize.training.config import TrainConfig, build_config
 from chromatize.training.recipe import NotEnoughImages, train_run
 
 TINY = dict(size=32, batch_size=4, steps_per_epoch=6, sample_every=1, lr=3e-3)
+# A plain small U-Net: what TrainConfig's defaults were before they became the default recipe.
+PLAIN = dict(model="unet", model_kwargs={"width": 8}, lr_schedule="constant", weight_decay=1e-4, rebalance=0.5,
+             ab_regression=0.0, ema=0.0, degrade=0.0, hint_free=0.0, flips=False)
 
 
 def history(run_dir):
@@ -35,8 +38,7 @@ def test_training_lowers_the_loss_and_writes_the_run_folder(photo_dir, tmp_path,
 
 @pytest.mark.parametrize("extra", [{}, {"ema": 0.9, "rebalance": 0.8, "ab_regression": 5.0}])
 def test_resume_continues_exactly(photo_dir, tmp_path, extra):
-    cfg = build_config(overrides=dict(TINY, model_kwargs={"width": 8}, epochs=3, steps_per_epoch=2, sample_every=0,
-                                      **extra))
+    cfg = build_config(overrides={**TINY, **PLAIN, "epochs": 3, "steps_per_epoch": 2, "sample_every": 0, **extra})
     train_run(photo_dir, tmp_path / "straight", cfg, progress=False)
     train_run(photo_dir, tmp_path / "split", cfg.updated({"epochs": 2}), progress=False)
     state = train_run(photo_dir, tmp_path / "split", cfg, resume=True, progress=False)
@@ -87,6 +89,26 @@ def test_config_rejects_unknown_keys_and_presets():
         build_config(preset="nope")
     with pytest.raises(ValueError, match="precision must be auto or fp32, got 'fp16'"):
         TrainConfig(precision="fp16")
+
+
+def test_python_and_the_command_line_train_the_same_default(photo_dir, tmp_path, monkeypatch):
+    import chromatize
+    import chromatize.training.recipe as recipe
+
+    assert chromatize.train is recipe.train_run                  # what Python calls, the CLI calls
+    seen = []
+    monkeypatch.setattr(recipe, "train_run", lambda data, run, cfg, **kw: seen.append(cfg) or _Done())
+    assert main(["train", str(photo_dir), "--out", str(tmp_path / "run"), "-q"]) == 0
+    assert seen[0] == TrainConfig() == build_config(preset="default")
+    assert (seen[0].model, seen[0].model_kwargs) == ("lite_unet", {"hint_logits": True})
+    seen.clear()
+    assert main(["train", str(photo_dir), "--out", str(tmp_path / "run2"), "--lr", "0.01", "--model", "unet",
+                 "--model-option", "width=8", "--no-flips", "-q"]) == 0
+    assert seen[0] == TrainConfig(lr=0.01, model="unet", model_kwargs={"width": 8}, flips=False)
+
+
+class _Done:
+    epoch, step, best_val = 1, 1, 0.0
 
 
 def test_seed_beta_preset_is_the_reports_recipe():
@@ -163,8 +185,8 @@ def _die_at_update(monkeypatch, when: int, action) -> None:
 
 
 def test_kill_mid_epoch_then_resume_continues_exactly(photo_dir, tmp_path, monkeypatch):
-    cfg = build_config(overrides=dict(TINY, model_kwargs={"width": 8}, epochs=2, steps_per_epoch=3, sample_every=0,
-                                      ema=0.9, checkpoint_every_steps=1))
+    cfg = build_config(overrides={**TINY, **PLAIN, "epochs": 2, "steps_per_epoch": 3, "sample_every": 0,
+                                  "ema": 0.9, "checkpoint_every_steps": 1})
     train_run(photo_dir, tmp_path / "straight", cfg, progress=False)
 
     def kill():

@@ -282,7 +282,7 @@ def test_frame_pipeline_matches_the_photo_path(tiny_model_file):
 
 
 def test_point_tracker_follows_a_pan_and_drops_a_point_that_leaves():
-    from chromatize.hints import Point
+    from chromatize.inference.points import Point
     from chromatize.media.stabilize import PointTracker
 
     rng = np.random.default_rng(0)

@@ -21,6 +21,8 @@ from ..inference import DEFAULT_SIZE, Colorizer, load_network, run_folders
 from ..media.animation import is_animation
 from ..media.batch import SUFFIX, MediaOptions, colorize_media
 from ..media.video_read import frame_count, is_video
+from ..models.card import is_default
+from ..models.files import DEFAULT_NAME
 
 PLAYABLE_VIDEO = {".mp4", ".webm"}      # what a browser plays; other videos come back as .mp4 in the page
 
@@ -94,8 +96,8 @@ class Models:
     run folders found in `models_dir`; each network is loaded once and shared (read-only)."""
 
     def __init__(self, default: str = "default", models_dir: str | Path | None = None):
-        self.choices: dict[str, str | Path] = {"default": "default"}
-        if default != "default":
+        self.choices: dict[str, str | Path] = {DEFAULT_NAME: DEFAULT_NAME}
+        if not is_default(default):
             self.choices = {Path(default).stem if Path(default).is_file() else Path(default).name: Path(default)}
         for run in run_folders(models_dir) if models_dir else []:
             self.choices.setdefault(run.name, run)

@@ -13,13 +13,12 @@
 from __future__ import annotations
 
 import functools
-import json
 from pathlib import Path
 
 import gradio as gr
 from PIL import Image, ImageDraw
 
-from ..hints import as_points
+from ..inference.points import points_from_json
 from ..images import open_image
 from ..inference import DEFAULT_SIZE
 from .jobs import (
@@ -43,12 +42,15 @@ RAW = {**UI, "preprocess": False}           # uploads reach us untouched, so a f
                                             # our one-line message, not Gradio's preprocessing traceback
 
 
-def build_page(models: Models, workspace: Workspace, limits: Limits, *, card: str = "") -> gr.Blocks:
+def build_page(models: Models, workspace: Workspace, limits: Limits, *, card: str = "", figures: str = "") -> gr.Blocks:
     run = Jobs(models, workspace, limits)
     with gr.Blocks(title="chromatize") as page:
         gr.Markdown("# chromatize\nColour for black-and-white photos, GIFs and videos, on this computer.")
         if card:
             gr.Markdown(card, elem_id="model-card")
+        if figures:
+            with gr.Accordion("The figures behind it", open=False, elem_id="model-figures"):
+                gr.Markdown(figures)
         with gr.Row():
             model = gr.Dropdown(models.names, value=models.names[0], label="Model", elem_id="model")
             size = gr.Slider(128, 1024, value=DEFAULT_SIZE, step=16, label="Render size (long side the model sees)")
@@ -106,7 +108,7 @@ class Jobs:
         check_upload(path, self.limits)
         if reference:
             check_upload(reference, self.limits)
-        hints = as_points([(p["x"], p["y"], p["color"]) for p in points])
+        hints = points_from_json(points, source="points")
         result = colorize_photo(path, self._colorizer(model, size, strength), self.workspace, hints=hints,
                                 reference=reference or None)
         canvas = _draw_points(gray_preview(path, self.workspace), points, self.workspace)
@@ -152,9 +154,9 @@ class Jobs:
         if not path:
             raise UploadError("no file given")
         try:
-            points = as_points([(h["x"], h["y"], h["color"]) for h in json.loads(hints)] if hints else [])
-        except (ValueError, KeyError, TypeError) as err:
-            raise UploadError(f"hints: not a JSON list of {{x, y, color}} ({err})") from None
+            points = points_from_json(hints, source="hints") if hints else []
+        except ValueError as err:
+            raise UploadError(str(err)) from None
         if reference:
             check_upload(reference, self.limits)
         return str(colorize_any(path, self._colorizer(model, size, strength), self.workspace, self.limits,

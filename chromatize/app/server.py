@@ -9,17 +9,10 @@ import tempfile
 from pathlib import Path
 
 from ..images import set_max_megapixels
+from ..models.card import figures, summary
 from .jobs import Limits, Models, Workspace
 
 log = logging.getLogger(__name__)
-CARD = Path(__file__).resolve().parent.parent / "weights" / "MODEL_CARD.md"
-
-
-def card_line(path: Path) -> str:
-    """The model card's one-line summary (its line starting "**In short**"), or ""."""
-    if not path.exists():
-        return ""
-    return next((line.strip() for line in path.read_text().splitlines() if line.startswith("**In short**")), "")
 
 
 def serve(*, host: str = "127.0.0.1", port: int = 7860, model: str = "default", models_dir: str | None = None,
@@ -37,8 +30,8 @@ def serve(*, host: str = "127.0.0.1", port: int = 7860, model: str = "default", 
 
     logging.getLogger("httpx").setLevel(logging.WARNING)             # one line per request otherwise
     set_max_megapixels(limits.max_megapixels)
-    card = card_line(CARD) if model == "default" else ""
-    page = build_page(Models(model, models_dir), Workspace(root / "outputs"), limits, card=card)
+    page = build_page(Models(model, models_dir), Workspace(root / "outputs"), limits, card=summary(model),
+                      figures=figures(model))
     page.queue(default_concurrency_limit=concurrency, max_size=queue_size)
 
     def cleanup() -> None:

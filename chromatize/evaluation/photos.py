@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import json
-import random
 import statistics
 import zlib
 from dataclasses import asdict, dataclass
@@ -28,9 +27,10 @@ from tqdm import tqdm
 from ..color import lab_to_rgb, merge_l_ab, rgb_to_lab
 from ..degrade import degrade_lab
 from ..fileio import atomic_write
-from ..hints import Point
+from ..inference.points import Point, as_points
 from ..images import ImageError, find_images, open_image, save_atomic, to_lightness
 from ..inference import load
+from ..training.simulated_hints import user_points
 from . import metrics
 
 BOOTSTRAP_SAMPLES = 2000
@@ -141,7 +141,7 @@ def evaluate(colorizer, paths: list[Path], *, options: EvalOptions | None = None
             failed.append(str(err))
             continue
         gray = np.asarray(GrayBaseline().colorize(Image.fromarray(truth)))
-        hints = random_hints(truth, options.hints, seed=(options.hint_seed, index))
+        hints = as_points(user_points(truth, options.hints, seed=(options.hint_seed, index)))
         seen = truth if options.degrade_seed is None else degraded_gray(truth, seed=(options.degrade_seed, index))
         kw = {"hints": hints} if hints else {}
         if options.reference is not None:
@@ -169,7 +169,7 @@ def worst_photos(colorizer, paths: list[Path], rows: list[ImageScore], *, count:
     for row in sorted(rows, key=lambda r: r.psnr - r.psnr_gray)[:count]:
         index, path = by_name[row.file]
         truth = np.asarray(open_image(path).convert("RGB"))
-        hints = random_hints(truth, options.hints, seed=(options.hint_seed, index))
+        hints = as_points(user_points(truth, options.hints, seed=(options.hint_seed, index)))
         seen = truth if options.degrade_seed is None else degraded_gray(truth, seed=(options.degrade_seed, index))
         kw = {"hints": hints} if hints else {}
         pred = np.asarray(colorizer.colorize(Image.fromarray(seen), **kw).convert("RGB"))
@@ -177,22 +177,6 @@ def worst_photos(colorizer, paths: list[Path], rows: list[ImageScore], *, count:
             pred = with_lightness_of(truth, pred)
         samples.append((np.asarray(GrayBaseline().colorize(Image.fromarray(truth))), pred, truth))
     return samples
-
-
-def random_hints(truth: np.ndarray, count: int, *, seed) -> list[Point]:
-    """`count` points at seeded random pixels, each the mean colour of the truth over a patch of
-    about 1 % of the long side (3 pixels of a 256-px model input) around it."""
-    if count <= 0:
-        return []
-    rng = random.Random(str(seed))
-    h, w = truth.shape[:2]
-    half = max(1, round(max(h, w) * 1.5 / 256))
-    points = []
-    for _ in range(count):
-        x, y = rng.randrange(w), rng.randrange(h)
-        patch = truth[max(0, y - half):y + half + 1, max(0, x - half):x + half + 1].reshape(-1, 3)
-        points.append(Point(x, y, tuple(int(round(c)) for c in patch.mean(0))))
-    return points
 
 
 def hints_kept(pred: np.ndarray, hints: list[Point]) -> float:

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from ..color import gray8_to_l, merge_l_ab, rgb8_to_l
-from ..hints import as_points
+from ..inference.points import as_points
 from ..inference import Colorizer
 from .stabilize import PointTracker, make_stabilizer
 

@@ -74,7 +74,7 @@ def _transcode(frames: FrameColorizer, reader: "VideoReader", tmp: Path, target:
                    disable=not progress, dynamic_ncols=True)
         reader.start()
         frames.reset()
-        for rgb in frames.colorize(reader.frames(writer)):
+        for rgb in frames.colorize(_routed(reader, writer)):
             writer.put(("video", rgb))
             bar.update(1)
         bar.close()
@@ -89,3 +89,14 @@ def _transcode(frames: FrameColorizer, reader: "VideoReader", tmp: Path, target:
     if writer.count == 0:
         raise VideoError(f"{reader.name}: no video frames{' in the selected slice' if reader.sliced else ''}")
     return VideoReport(writer.count, writer.audio_packets, time.perf_counter() - started)
+
+
+def _routed(reader: VideoReader, writer: VideoWriter):
+    """The reader's video frames, in order, for the model; its audio packets and each frame's
+    time go straight to the writer."""
+    for item in reader.items():
+        if item[0] == "audio":
+            writer.put(item)
+        else:
+            writer.times.put(item[2])
+            yield item[1]

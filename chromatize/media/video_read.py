@@ -10,14 +10,12 @@ import threading
 from collections import deque
 from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import Iterator
 
 import numpy as np
 
 from ..images import ImageError
 
-if TYPE_CHECKING:
-    from .video_write import VideoWriter
 
 VIDEO_SUFFIXES = {".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi"}
 GRAY_FORMATS = {"gray", "gray8", "gray10le", "gray12le", "gray16le", "gray16be", "ya8", "ya16le", "monob", "monow"}
@@ -173,14 +171,11 @@ class VideoReader:
     def _in_slice(self, seconds: float) -> bool:
         return (self.start_s is None or seconds >= self.start_s - 1e-6) and (self.end_s is None or seconds < self.end_s)
 
-    def frames(self, writer: "VideoWriter") -> Iterator[np.ndarray]:
-        """Video frames in order; audio packets and each frame's pts go straight to the writer."""
+    def items(self) -> Iterator[tuple]:
+        """What the file holds, in file order: ("audio", packet) and ("video", array, seconds);
+        video.py routes them (frames to the model, audio and times to the writer)."""
         while (item := self._queue.get()) is not END:
-            if item[0] == "audio":
-                writer.put(item)
-            else:
-                writer.times.put(item[2])
-                yield item[1]
+            yield item
 
     def check(self) -> None:
         self._thread.join()

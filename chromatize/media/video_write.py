@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from ..fileio import atomic_write
-from ..metadata import Policy, mark_statement
+from ..metadata import KEEP_AND_MARK, Policy, mark_statement
 from .video_read import END, VideoError, VideoReader, pyav
 
 CONTAINERS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska", ".webm": "webm", ".avi": "avi",
@@ -102,7 +102,7 @@ class Encoder:
 class VideoWriter:
     """Encodes and muxes in a thread; owns the output container."""
 
-    def __init__(self, out, video_in, reader: VideoReader, target: Path, crf: int, *, policy: Policy = Policy(),
+    def __init__(self, out, video_in, reader: VideoReader, target: Path, crf: int, *, policy: Policy = KEEP_AND_MARK,
                  software: str = "chromatize"):
         self.out, self.reader = out, reader
         ctx = video_in.codec_context

@@ -1,4 +1,9 @@
-"""Model registry, the architectures it knows, and models on disk."""
+"""Models: the registry (_registry.py) and one architecture a file (alpha, beta, unet, lite_unet with
+its pretrained encoder efficientnet_lite.py, ensemble), their shared layers and decode (_layers.py),
+the hint tensors they take (hint_inputs.py), and a model's identity: where it is on disk
+(files.py: "default", a file, a run folder), its card and licence (card.py), reading and writing it
+(_io.py: safetensors + JSON config), export (export.py; ONNX graphs: onnx_io.py). Imports only the
+base modules (color, fileio)."""
 from . import alpha, beta, ensemble, lite_unet, unet  # noqa: F401  (importing registers them)
 from ._io import init_from, load_model, model_from_config, save_model, set_decode_knobs
 from ._layers import ColorNet

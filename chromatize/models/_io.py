@@ -78,7 +78,7 @@ def init_from(model: nn.Module, path: str | Path, *, keep: tuple[str, ...] = ())
     that shares nothing, or a tensor whose shape differs, is an error naming the file."""
     path = resolve(path)
     source = load_model(path)
-    source = getattr(source, "primary", source)         # an ensemble: its first member
+    source = source.primary                             # an ensemble: its first member
     theirs, ours = source.state_dict(), model.state_dict()
     wrong = [k for k in ours if k in theirs and theirs[k].shape != ours[k].shape]
     if wrong:

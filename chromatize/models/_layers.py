@@ -1,4 +1,16 @@
-"""Building blocks shared by the architectures, and the base class every model derives from."""
+"""Building blocks shared by the architectures, the base classes every model derives from, and the
+decode of a colour distribution.
+
+    ColorNet      the base: forward(l_norm [, points, reference]) -> raw output; to_ab() -> ab_norm
+                  (B, 2, H, W) in [-1, 1]; certainty() -> (B, 1, H, W) in [0, 1]; run/ab_norm/decoded
+                  are what inference calls (hint inputs: models/hint_inputs.py)
+    BinColorNet   a ColorNet whose head is "classification" over Q quantised ab bins (bin_step 10 ->
+                  Q = 259 in gamut; Zhang et al.) or "regression"; it owns the decode knobs
+    decode_bins   the annealed mean (Zhang et al.): softmax(logits / T) over the bins times their
+                  centres, T = `temperature` (lower = more vivid, riskier); then the colour is scaled
+                  by certainty ** chroma_gain, so what the model is unsure of is held back
+    certainty     1 - the normalised entropy of the distribution (1 = one bin, 0 = all alike)
+"""
 from __future__ import annotations
 
 import math
@@ -30,16 +42,28 @@ class ColorNet(nn.Module):
 
     l_norm: (B, 1, H, W) in [-1, 1]. H and W must be multiples of `multiple`.
     Regression models return ab_norm (B, 2, H, W) in [-1, 1] directly.
-    Models with `takes_hints` also take forward(l_norm, points, reference) (see hints.py).
+    Models with `takes_hints` also take forward(l_norm, points, reference) (see hint_inputs.py).
     """
 
     multiple: int = 8
     registry_name: str = ""
     takes_hints: bool = False
+    is_classifier: bool = False         # BinColorNet: True for the classification head
 
     def __init__(self, **config):
         super().__init__()
         self.config = {"name": self.registry_name, **config}
+
+    @property
+    def primary(self) -> "ColorNet":
+        """The network to run alone where time is short, and to fine-tune from: this one (an
+        ensemble: its first member)."""
+        return self
+
+    @property
+    def parts(self) -> tuple["ColorNet", ...]:
+        """This model and the networks inside it that decode on their own (an ensemble's members)."""
+        return (self,)
 
     def to_ab(self, out: torch.Tensor) -> torch.Tensor:
         return out
@@ -61,7 +85,7 @@ class ColorNet(nn.Module):
 
     def ab_norm(self, l_norm: torch.Tensor, points: torch.Tensor | None = None,
                    reference: torch.Tensor | None = None) -> torch.Tensor:
-        """(B, 1, H, W) l_norm (+ hints, see hints.py) -> (B, 2, H, W) ab_norm in [-1, 1]."""
+        """(B, 1, H, W) l_norm (+ hints, see hint_inputs.py) -> (B, 2, H, W) ab_norm in [-1, 1]."""
         return self.ab_norm_of(self.run(l_norm, points, reference), l_norm)
 
     def ab_norm_of(self, out: torch.Tensor, l_norm: torch.Tensor) -> torch.Tensor:

@@ -33,7 +33,7 @@ class EnsembleColorizer(BinColorNet):
                               for m in members)
         first = built[0]
         for i, member in enumerate(built):
-            if not getattr(member, "is_classifier", False):
+            if not member.is_classifier:
                 raise ValueError(f"ensemble member {i} ({member.config['name']}) is not a bin classifier")
             if member.bin_centers.shape != first.bin_centers.shape or member.takes_hints != first.takes_hints:
                 raise ValueError(f"ensemble member {i} differs from member 0 in its ab bins or hint inputs")
@@ -61,6 +61,10 @@ class EnsembleColorizer(BinColorNet):
         """The first member: what video frames run alone where time is short, and what a
         fine-tune started from this ensemble (models.init_from) takes."""
         return self.members[0]
+
+    @property
+    def parts(self) -> tuple[BinColorNet, ...]:
+        return (self, *self.members)
 
     def forward(self, l_norm: torch.Tensor, points: torch.Tensor | None = None,
                 reference: torch.Tensor | None = None) -> torch.Tensor:

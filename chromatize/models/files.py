@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+DEFAULT_NAME = "default"
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "weights" / "default.safetensors"
 MODEL_SUFFIXES = (".safetensors", ".pt")
 
@@ -33,7 +34,7 @@ RUN_WEIGHTS = (RUN_MODEL, RUN_BEST, RUN_LAST)        # the order a run folder's 
 
 def resolve(model: str | Path) -> Path:
     """"default", a model file or a run folder -> the file to read (see the module docstring)."""
-    if str(model) == "default":
+    if str(model) == DEFAULT_NAME:
         return DEFAULT_MODEL
     path = Path(model)
     if not path.is_dir():

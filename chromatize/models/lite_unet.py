@@ -2,7 +2,7 @@
 
 The encoder (efficientnet_lite.py) knows what things are; the decoder turns that into colour.
 Input (B, 1, H, W) l_norm, H and W multiples of 32; with hints, the point-hint maps (B, 3, H, W)
-and the reference palette (B, Q + 2) of hints.py.
+and the reference palette (B, Q + 2) of hint_inputs.py.
 
     grey    L -> the grey sRGB of that lightness, three equal channels, the encoder's scaling
     stem    EfficientNet stem conv 3->32 /2, + a 3x3/s2 conv of the point maps (zero-initialised,
@@ -41,7 +41,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..color import AB_SCALE, denormalize_l, l_to_gray
-from ..hints import empty_points, empty_reference, reference_dim
+from .hint_inputs import empty_points, empty_reference, reference_dim
 from ._layers import BinColorNet, conv_relu, upsample2
 from ._registry import register_model
 from .efficientnet_lite import HEAD, STEM, TAP_CHANNELS, EfficientNetLite0, load_pretrained, scale_input

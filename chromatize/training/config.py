@@ -1,4 +1,5 @@
-"""Every hyperparameter in one place: defaults < preset < config file < command-line flags."""
+"""Every hyperparameter in one place: defaults (the default recipe) < preset < config file < command-line
+flags; each field carries its flag's help, and the command line is made from them (cli.py)."""
 from __future__ import annotations
 
 import dataclasses
@@ -7,43 +8,69 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
+def _f(default, help: str, **flag):
+    """A TrainConfig field with its command-line help (cli.py makes one flag per field from it)."""
+    if isinstance(default, dict):
+        return field(default_factory=lambda: dict(default), metadata={"help": help, **flag})
+    return field(default=default, metadata={"help": help, **flag})
+
+
 @dataclass
 class TrainConfig:
-    model: str = "unet"                 # registered architecture name
-    model_kwargs: dict = field(default_factory=dict)  # options passed to create_model
-    size: int = 256                     # training crop side in pixels (multiple of 16)
-    epochs: int = 30                    # passes over the training images
-    steps_per_epoch: int = 0            # optimiser steps per epoch; 0 = one pass over the data
-    batch_size: int = 16                # images per step
-    lr: float = 2e-3                    # learning rate
-    encoder_lr: float = 0.1             # models with a pretrained encoder: its learning rate as a share of lr
-    optimizer: str = "adamw"            # adagrad | rmsprop | adam | adamw
-    lr_schedule: str = "constant"       # constant | cosine (decay to 5% of lr over the whole run)
-    weight_decay: float = 1e-4          # decoupled weight decay (adamw) or L2 (others)
-    loss: str = "mse"                   # mse | l1 | huber (regression heads; classifiers use bin CE)
-    rebalance: float = 0.5              # classifiers: weight 1/((1-r)*prior + r/Q); 1 = no rebalancing
-    ab_regression: float = 0.0          # classifiers: weight of a Huber term on the decoded mean ab
-    ema: float = 0.0                    # decay of an exponential moving average of the weights; 0 = off
-    val_split: float = 0.1              # fraction of images held out when no val_dir is given
-    val_dir: str = ""                   # separate validation folder (overrides val_split)
-    augment: bool = True                # random rotation, shear, zoom and crop
-    flips: bool = False                 # horizontal flips (the report left them out on purpose)
-    degrade: float = 0.0                # share of training inputs given old-photo damage (degrade.py)
-    group_weights: dict = field(default_factory=dict)  # subfolder of the data dir -> its share of the draws; {} = uniform
-    hint_free: float = 0.0              # hint models: share of training images given no hint at all
-    init: str = ""                      # start from these weights (model file, checkpoint, run folder, "default")
-    rotation: float = 20.0              # max rotation in degrees
-    shear: float = 0.2                  # max shear in radians
-    zoom: float = 0.2                   # zoom range: scale in [1 - zoom, 1 + zoom]
-    seed: int = 0                       # seeds the split, batches, augmentation and weights
-    device: str = "auto"                # auto | cpu | cuda
-    precision: str = "auto"             # auto: bf16 autocast where it is fast (CUDA, AMX CPUs) | fp32: always fp32
-    time_budget_min: float = 0.0       # stop training after this many minutes of training steps; 0 = off
-    checkpoint_every_steps: int = 0     # also write last.pt every N steps inside an epoch; 0 = per epoch
-    patience: int = 0                   # early stopping after this many epochs without val gain; 0 = off
-    sample_every: int = 5               # write a val sample grid every N epochs
-    max_images: int = 0                 # use at most this many images (0 = all); for quick trials
-    world_size: int = 1                 # processes that trained the run (set by the run: torchrun's WORLD_SIZE)
+    """Every training hyperparameter. The defaults are the default recipe (the one the shipped
+    model was trained with: the ImageNet-encoder U-Net of models/lite_unet.py with bin
+    classification, milder rebalancing plus a Huber term on the decoded mean ab, AdamW with weight
+    decay 0.05 and cosine decay, the encoder at a tenth of the learning rate, EMA of the weights,
+    horizontal flips, simulated colour hints with half the images given none, and 30 % old-photo
+    damage), so `chromatize.train(folder, TrainConfig())` trains what `chromatize train folder` does.
+    Other named recipes are PRESETS; `metadata` holds each field's flag help (cli.py)."""
+
+    model: str = _f("lite_unet", "architecture: alpha, beta, unet or lite_unet")
+    model_kwargs: dict = _f({"hint_logits": True}, "options passed to create_model", flag=False)
+    size: int = _f(192, "training crop side in pixels, a multiple of 16", low=16, high=2048)
+    epochs: int = _f(30, "passes over the training images (or of --steps-per-epoch steps)", low=1)
+    steps_per_epoch: int = _f(0, "optimiser steps per epoch; 0 = one pass over the training images", low=0)
+    batch_size: int = _f(16, "images per step", low=1)
+    lr: float = _f(1e-3, "learning rate", low=0)
+    encoder_lr: float = _f(0.1, "a pretrained encoder's learning rate as a share of --lr", low=0)
+    optimizer: str = _f("adamw", "optimiser", choices=("adagrad", "rmsprop", "adam", "adamw"))
+    lr_schedule: str = _f("cosine", "constant, or cosine decay to 5%% of --lr over the run",
+                          choices=("constant", "cosine"))
+    weight_decay: float = _f(0.05, "decoupled weight decay (adamw) or L2 (the others)", low=0)
+    loss: str = _f("mse", "regression loss (classifier heads use bin cross-entropy)", choices=("mse", "l1", "huber"))
+    rebalance: float = _f(0.75, "class rebalancing of classifier heads: weight 1/((1-r) prior + r/Q); 0.5 strong "
+                                "(Zhang et al.), 1 = none")
+    ab_regression: float = _f(30.0, "weight of a Huber term on a classifier's decoded mean ab (0 = pure "
+                                    "classification)")
+    ema: float = _f(0.999, "decay of an exponential moving average of the weights (0 = off)")
+    val_split: float = _f(0.1, "fraction of DATA_DIR held out for validation", group="val")
+    val_dir: str = _f("", "separate folder of validation photos", group="val")
+    augment: bool = _f(True, "random rotation, shear, zoom and crop")
+    flips: bool = _f(True, "horizontal flips (the report left them out on purpose; the default recipe has them)")
+    degrade: float = _f(0.3, "share of training inputs given old-photo damage (degrade.py: the film's colour "
+                             "response, tone, grain, blur, fading, scratches, ...)")
+    group_weights: dict = _f({}, "draw each top-level subfolder of DATA_DIR with this share of the batches (e.g. "
+                                 "general=0.4,people=0.3,food=0.15,objects=0.15; images at the top level are group "
+                                 "'.'); every group present needs a weight; {} = every image alike",
+                             metavar="GROUP=W,...", parse="group_weights")
+    hint_free: float = _f(0.5, "hint models: share of training images given no hint at all")
+    init: str = _f("", "start from these weights (a model file, checkpoint or run folder; 'default' = the shipped "
+                       "model); layers it lacks keep their fresh start", metavar="MODEL")
+    rotation: float = _f(20.0, "augmentation: largest rotation in degrees", low=0)
+    shear: float = _f(0.2, "augmentation: largest shear in radians", low=0)
+    zoom: float = _f(0.2, "augmentation: scale in [1 - zoom, 1 + zoom]", low=0)
+    seed: int = _f(0, "seeds the split, the batches, the augmentation and the weights")
+    device: str = _f("auto", "where to train", choices=("auto", "cpu", "cuda"))
+    precision: str = _f("auto", "auto: bf16 autocast on CUDA and on CPUs with AMX, fp32 elsewhere; fp32: always",
+                        choices=("auto", "fp32"))
+    time_budget_min: float = _f(0.0, "stop after this many minutes of training steps; cosine decay follows the "
+                                     "clock (0 = off)", low=0)
+    checkpoint_every_steps: int = _f(0, "also checkpoint every N steps, so a killed run loses at most N steps "
+                                        "(0 = per epoch)", low=0, metavar="N")
+    patience: int = _f(0, "stop after N epochs without validation gain (0 = off)", low=0)
+    sample_every: int = _f(5, "write a validation sample grid every N epochs (0 = never)", low=0)
+    max_images: int = _f(0, "use at most N images (0 = all)", low=0)
+    world_size: int = _f(1, "processes that trained the run (set by the run: torchrun's WORLD_SIZE)", flag=False)
 
     def __post_init__(self) -> None:
         """Fail early, with the bad value, on settings no run could use."""
@@ -91,29 +118,25 @@ class TrainConfig:
 
 
 PRESETS: dict[str, dict] = {
-    # The report's recipe: Beta with three extra convs, Adagrad 1e-3, MSE, its augmentation, batch 15.
+    # Our default recipe: TrainConfig's defaults (its docstring says what they are).
+    "default": {},
+    # The report's recipe: Beta with three extra convs, Adagrad 1e-3, MSE, its augmentation without
+    # flips, batch 15, no hints, damage, EMA or weight decay.
     "seed-beta": dict(model="beta", model_kwargs={"extra_convs": 3}, size=256, optimizer="adagrad", lr=1e-3,
-                      loss="mse", batch_size=15, augment=True, flips=False, weight_decay=0.0),
-    # Our default recipe: the ImageNet-encoder U-Net (models/lite_unet.py) with bin classification
-    # (milder rebalancing, plus a Huber term on the decoded mean ab), AdamW (weight decay 0.05) with
-    # cosine decay, the encoder at a tenth of the decoder's learning rate, EMA of the weights,
-    # horizontal flips; it
-    # takes colour hints (simulated in training; half the images get none, so automatic colour
-    # keeps its share), and the hint spread's colour reaches the bins' logits too (hint_logits);
-    # 30 % of its inputs get old-photo damage.
-    "default": dict(model="lite_unet", model_kwargs={"hint_logits": True}, size=192, optimizer="adamw", lr=1e-3, encoder_lr=0.1,
-                    weight_decay=0.05, batch_size=16, lr_schedule="cosine", rebalance=0.75, ab_regression=30.0, ema=0.999,
-                    degrade=0.3, hint_free=0.5, flips=True),
-    # The previous default: the U-Net trained from scratch, no pretrained weights needed.
+                      loss="mse", batch_size=15, augment=True, flips=False, weight_decay=0.0, lr_schedule="constant",
+                      rebalance=0.5, ab_regression=0.0, ema=0.0, degrade=0.0, hint_free=0.0),
+    # The default before the ImageNet encoder: the U-Net trained from scratch, no pretrained weights needed.
     "scratch": dict(model="unet", model_kwargs={"hints": True, "depth": 4}, size=192, optimizer="adamw", lr=2e-3,
-                    batch_size=16, lr_schedule="cosine", rebalance=0.75, ab_regression=10.0, ema=0.999,
-                    degrade=0.3, hint_free=0.5),
+                    weight_decay=1e-4, batch_size=16, lr_schedule="cosine", rebalance=0.75, ab_regression=10.0,
+                    ema=0.999, degrade=0.3, hint_free=0.5, flips=False),
 }
 
 
-def build_config(*, preset: str | None = None, config_file: str | None = None,
-                 overrides: dict | None = None) -> TrainConfig:
-    """Defaults, then a preset, then a JSON config file, then explicit overrides."""
+def build_config(*, preset: str | None = None, config_file: str | None = None, overrides: dict | None = None,
+                 model_options: dict | None = None) -> TrainConfig:
+    """Defaults, then a preset, then a JSON config file, then explicit overrides. model_options
+    (--model-option) add to the options the recipe gave its model; they belong to that model, so
+    overrides naming another architecture start from none."""
     cfg = TrainConfig()
     if preset:
         if preset not in PRESETS:
@@ -121,4 +144,33 @@ def build_config(*, preset: str | None = None, config_file: str | None = None,
         cfg = cfg.updated(PRESETS[preset])
     if config_file:
         cfg = cfg.updated(json.loads(Path(config_file).read_text()))
-    return cfg.updated(overrides or {})
+    overrides = dict(overrides or {})
+    if "model" in overrides and overrides["model"] != cfg.model and "model_kwargs" not in overrides:
+        overrides["model_kwargs"] = {}
+    cfg = cfg.updated(overrides)
+    return cfg.updated({"model_kwargs": {**cfg.model_kwargs, **(model_options or {})}}) if model_options else cfg
+
+
+def parse_group_weights(text: str) -> dict[str, float]:
+    """'general=0.4,people=0.3' (the --group-weights flag) -> {'general': 0.4, 'people': 0.3}."""
+    weights = {}
+    for item in text.split(","):
+        name, sep, value = item.partition("=")
+        try:
+            weights[name.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep or not name.strip():
+            raise ValueError(f"expected GROUP=WEIGHT, got {item!r}")
+    return weights
+
+
+def parse_model_option(text: str) -> tuple[str, object]:
+    """'KEY=VALUE' (the --model-option flag) -> (key, the value as JSON, else as text)."""
+    key, sep, value = text.partition("=")
+    if not sep:
+        raise ValueError(f"--model-option needs KEY=VALUE, got {text!r}")
+    try:
+        return key, json.loads(value)
+    except json.JSONDecodeError:
+        return key, value

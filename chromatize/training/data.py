@@ -14,7 +14,7 @@ from tqdm import tqdm
 
 from ..color import normalize_ab, normalize_l, rgb_to_lab
 from ..degrade import degrade_lab
-from ..hints import reference_vector
+from ..models.hint_inputs import reference_vector
 from .simulated_hints import simulate_points
 from ..images import ImageError, find_images, open_image, to_rgb_array
 
@@ -99,7 +99,7 @@ class Batcher:
     """Turns a LabCache into (inputs, ab_norm) batches of side `size`, augmented or centre-cropped.
 
     inputs: (l_norm,) with l_norm (B, 1, size, size) in [-1, 1]; for a hint model in training
-    (`hint_bins` = its (Q, 2) bin centres) (l_norm, points, reference) as in hints.py.
+    (`hint_bins` = its (Q, 2) bin centres) (l_norm, points, reference) as in models/hint_inputs.py.
     ab_norm: (B, 2, size, size) in [-1, 1], the target.
     `degrade`: the share of images whose L input is an old print's (degrade.py: the film's colour
     response and the print's damage); the target stays clean. `hint_free`: the share of images given no hint at all (on top of the

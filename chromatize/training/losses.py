@@ -93,6 +93,6 @@ class BinClassLoss(nn.Module):
 
 def build_loss(kind: str, model: nn.Module, *, rebalance: float = 0.5, regression: float = 0.0) -> nn.Module:
     """The loss a model trains with: bin classification for classifier heads, else regression."""
-    if getattr(model, "is_classifier", False):
+    if model.is_classifier:
         return BinClassLoss(model.bin_centers, rebalance=rebalance, regression=regression)
     return RegressionLoss(kind)

@@ -86,7 +86,7 @@ def train_run(data_dir: str | Path, run_dir: str | Path, cfg: TrainConfig, *, re
         torch.manual_seed(cfg.seed + 1000 * dist.rank)                  # each rank its own augmentation
     loss_fn = build_loss(cfg.loss, model, rebalance=cfg.rebalance, regression=cfg.ab_regression)
     augment = dict(rotation=cfg.rotation, shear=cfg.shear, zoom=cfg.zoom)
-    hint_bins = model.bin_centers if getattr(model, "takes_hints", False) else None
+    hint_bins = model.bin_centers if model.takes_hints else None
     train_data = Batcher(train_cache, size=cfg.size, augment=cfg.augment, flips=cfg.flips, degrade=cfg.degrade,
                          hint_bins=hint_bins, hint_free=cfg.hint_free, group_weights=cfg.group_weights, **augment)
     if isinstance(loss_fn, BinClassLoss):

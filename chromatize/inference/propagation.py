@@ -21,7 +21,7 @@ among the network's colours"): favouring added 0.39 dB at 1 point and 0.70 at 10
 A reference photo: its palette favours its bins in every cell before the decode (favour_palette,
 PALETTE_FAVOUR chosen on tune: the photo itself as reference +0.51 dB there, and another photo's
 palette followed more closely), and its colour statistics are pulled in after it
-(steer_to_reference). The hints themselves are encoded in hints.py.
+(steer_to_reference). The hints themselves are encoded in models/hint_inputs.py.
 """
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
-from .color import AB_SCALE
+from ..color import AB_SCALE
 
 PROPAGATE_STRIDE = 4         # regions are made on cells of this many model pixels square
 PROPAGATE_REACH = 1.0        # how far a point carries: share of the long side (geodesic)

@@ -1,4 +1,23 @@
-"""Colorizer: predict ab at model resolution, paste it onto the original full-resolution L."""
+"""Colorizer: predict ab at model resolution, paste it onto the original full-resolution L.
+
+The path of one photo (Colorizer.predict, then images.save_colorized or _compose):
+
+    image file / PIL / array --images.to_lightness--> l_full (1, 1, H, W), L in [0, 100] (+ alpha, metadata)
+      --model_input--> the L the model sees, long side `size` (default 256), rounded to `model.multiple`
+      --point_hints / reference_hint--> hint inputs (models/hint_inputs.py): point maps (1, 3, h, w),
+                                        a reference palette (1, Q + 2)
+      --model.run--> logits over the Q ab bins (classifiers) or ab_norm (regression), (B, ., h, w)
+      --after the network (_ab_chunk)--> a reference's palette favoured and its statistics steered
+                          to (propagation.py), faces kept to skin hues (faces.py, photos only), points
+                          followed over their regions (propagation.follow_points)
+      --decode--> ab_norm (1, 2, h, w) in [-1, 1], scaled by `strength`
+      --color.merged_strips--> upsampled and pasted onto l_full, a strip of rows at a time -> sRGB
+
+load() resolves a model name once (models/files.py) and returns a Colorizer around the network;
+for_frames() is the one video and animation frames use (an ensemble's first member alone on CPUs
+without a fast bf16 path). The knobs: `size`, `strength`, `propagate`, `skin`, and `metadata`
+(what an output file carries: metadata.py).
+"""
 from __future__ import annotations
 
 import copy
@@ -9,17 +28,19 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from .color import l_to_gray, merge_l_ab, normalize_ab, normalize_l, rgb_to_lab
+from ..color import l_to_gray, merge_l_ab, normalize_ab, normalize_l, rgb_to_lab
 from .faces import DETECT_SIDE, Face, find_faces, skin_blend
-from .hints import as_points, check_inside, point_maps, reference_vector
+from ..models.hint_inputs import reference_vector
+from .points import as_points, check_inside, point_maps
 from .propagation import favour_palette, follow_points, hint_regions, propagate, steer_to_reference
-from . import __version__
-from .images import Lightness, open_image, save_colorized, to_lightness, to_rgb_array
-from .metadata import Policy
-from .models import load_model, resolve, set_decode_knobs
-from .models.files import is_run_folder
-from .models.onnx_io import OnnxNetwork, cached_onnx
-from .runtime import autocast, cpu_has_fast_bf16, prepare, resolve_device
+from ..version import __version__
+from ..images import Lightness, open_image, save_colorized, to_lightness, to_rgb_array
+from ..metadata import KEEP_AND_MARK, Policy
+from ..models import load_model, resolve, set_decode_knobs
+from ..models.card import is_default
+from ..models.files import DEFAULT_NAME, is_run_folder
+from ..models.onnx_io import OnnxNetwork, cached_onnx
+from ..runtime import autocast, cpu_has_fast_bf16, prepare, resolve_device
 
 STEER = 1.0                 # how far a reference palette's statistics are transferred (chosen on tune)
 REFERENCE_SIDE = 256        # a reference photo's palette is read at this long side
@@ -60,7 +81,7 @@ def load(model: str | Path = "default", *, size: int = DEFAULT_SIZE, device: str
 
 def _model_name(model: str | Path) -> str:
     """What the provenance mark calls a model: "default", or its file or folder name."""
-    return "default" if str(model) == "default" else Path(model).name
+    return DEFAULT_NAME if is_default(model) else Path(model).name
 
 
 def load_network(model: str | Path = "default", *, temperature: float | None = None,
@@ -69,7 +90,7 @@ def load_network(model: str | Path = "default", *, temperature: float | None = N
     several Colorizers to share."""
     path = resolve(model)
     net = load_model(path)
-    for part in (net, *getattr(net, "members", ())):       # an ensemble's members: frames may run one alone
+    for part in net.parts:                               # an ensemble's members too: frames may run one alone
         set_decode_knobs(part, path, temperature=temperature, chroma_gain=chroma_gain)
     return net
 
@@ -90,7 +111,7 @@ class Colorizer:
 
     def __init__(self, model: torch.nn.Module, *, size: int = DEFAULT_SIZE, device: str = "auto",
                  batch_size: int = 8, strength: float = 1.0, propagate: bool = True, skin: bool = True,
-                 name: str = "custom", metadata: Policy = Policy()):
+                 name: str = "custom", metadata: Policy = KEEP_AND_MARK):
         if size < model.multiple:
             raise ValueError(f"size must be at least {model.multiple}, got {size}")
         if not 0 <= strength <= 4:
@@ -101,7 +122,7 @@ class Colorizer:
         self.strength = strength        # the predicted ab are scaled by this: 0 = grey, 1 = as predicted
         self.propagate = propagate      # follow point hints after the network (propagation.follow_points)
         self.steer = STEER              # a reference's colour statistics pulled in this much (propagation.steer_to_reference)
-        self.skin = skin and getattr(model, "is_classifier", False)   # faces kept to skin hues (faces.py), photos only
+        self.skin = skin and model.is_classifier   # faces kept to skin hues (faces.py), photos only
         self.name = name                # the model's name in the provenance mark (software)
         self.metadata = metadata        # what outputs carry of the input's metadata, and the mark (metadata.py)
 
@@ -116,8 +137,8 @@ class Colorizer:
         ensemble's first member alone, decoded by its own knobs (chosen for it alone on tune, unless
         load() was given others): two members on such a CPU would take 640x480 video below 15
         frames/s (BENCHMARKS.md, "Two seeds as the default")."""
-        primary = getattr(self.model, "primary", None)
-        if primary is None or self.device.type == "cuda" or cpu_has_fast_bf16():
+        primary = self.model.primary
+        if primary is self.model or self.device.type == "cuda" or cpu_has_fast_bf16():
             return self
         fast = copy.copy(self)
         fast.model = primary                # a submodule of self.model: on the device, in eval mode already
@@ -125,7 +146,7 @@ class Colorizer:
 
     @property
     def takes_hints(self) -> bool:
-        return getattr(self.model, "takes_hints", False)
+        return self.model.takes_hints
 
     def colorize(self, image: Image.Image | np.ndarray, *, hints=None, reference=None) -> Image.Image:
         """hints: [(x, y, colour), ...] in the image's own pixels, colour (r, g, b) 0-255 or
@@ -257,7 +278,7 @@ class Colorizer:
                        faces: list | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """(B, 1, H, W) L of same-size frames -> the L the model saw (B, 1, h, w) and its
         ab_norm (B, 2, h, w), run `batch_size` frames at a time. points: (B, 3, h, w) hint maps
-        (hints.py) or None; reference: (1, Q + 2) palette for every frame, or None; small: the
+        (models/hint_inputs.py) or None; reference: (1, Q + 2) palette for every frame, or None; small: the
         model_input(l_full) when the caller has it already; faces: per frame its faces.Face list."""
         small = self.model_input(l_full) if small is None else small
         ab = []
@@ -285,7 +306,7 @@ class Colorizer:
         l_norm = normalize_l(batch)
         steered = lambda ab: self._steered(ab.float().cpu(), reference=reference)
         follow = self.propagate and points is not None
-        if getattr(self.model, "is_classifier", False) and (follow or reference is not None or faces):
+        if self.model.is_classifier and (follow or reference is not None or faces):
             with autocast(self.device):
                 out = self.model.run(l_norm, **hints).float()
             if reference is not None:

@@ -1,15 +1,9 @@
-"""Colour hints in the form the network takes them: point hints and a reference photo's palette.
+"""The user's side of colour hints: points in the image's own pixels, colours as (r, g, b) or
+"#rrggbb", hints files and the web page's JSON, and the point maps the network takes (their
+encoding, and the reference palette's, is the contract of models/hint_inputs.py).
 
-    point hints: (B, 3, h, w) at model resolution: channels 0-1 the hinted ab_norm (0 elsewhere),
-                 channel 2 the mask (1 where a hint is, 0 elsewhere), so "no hint" differs from
-                 "the user chose grey" (ab 0, mask 1).
-    reference:   (B, Q + 2) global hint: the reference's distribution over the model's Q ab bins
-                 (pixels at 1/4 resolution, each counted in its nearest bin), its mean chroma
-                 (ab_norm units), and a "present" flag (0 and an all-zero vector when absent).
-
-Users give points in their image's own pixels and colours as (r, g, b) or "#rrggbb" (Point,
-read_hints); training simulates both from the truth (training/simulated_hints.py); what inference
-does with them after the network is propagation.py's.
+What inference does with points after the network is propagation.py's; training simulates them
+from the truth (training/simulated_hints.py).
 """
 from __future__ import annotations
 
@@ -19,38 +13,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 
-from .color import normalize_ab, rgb_to_lab
+from ..color import normalize_ab, rgb_to_lab
 
 USER_PATCH = 3               # a user's point covers this many model pixels square
 _HEX = re.compile(r"#?([0-9a-fA-F]{6})")
 
 
-def reference_dim(n_bins: int) -> int:
-    return n_bins + 2
 
 
-def empty_points(batch: int, height: int, width: int, *, like: torch.Tensor) -> torch.Tensor:
-    """(B, 3, h, w) zeros: no point hints."""
-    return torch.zeros(batch, 3, height, width, device=like.device, dtype=like.dtype)
-
-
-def empty_reference(batch: int, n_bins: int, *, like: torch.Tensor) -> torch.Tensor:
-    """(B, Q + 2) zeros: no reference (present flag 0)."""
-    return torch.zeros(batch, reference_dim(n_bins), device=like.device, dtype=like.dtype)
-
-
-def reference_vector(ab_norm: torch.Tensor, centers: torch.Tensor) -> torch.Tensor:
-    """(B, 2, H, W) ab_norm of reference images, (Q, 2) bin centres -> (B, Q + 2) global hints."""
-    ab = F.avg_pool2d(ab_norm.float(), 4) if min(ab_norm.shape[-2:]) >= 8 else ab_norm.float()
-    pixels = ab.flatten(2).transpose(1, 2)                                   # (B, N, 2)
-    nearest = torch.cdist(pixels, centers.float()[None]).argmin(-1)          # (B, N)
-    hist = torch.zeros(ab.shape[0], centers.shape[0], device=ab.device)
-    hist.scatter_add_(1, nearest, torch.ones_like(nearest, dtype=hist.dtype))
-    hist = hist / pixels.shape[1]                                            # (B, Q)
-    chroma = pixels.norm(dim=-1).mean(1, keepdim=True)                      # (B, 1)
-    return torch.cat((hist, chroma, torch.ones_like(chroma)), dim=1)
 
 
 def parse_color(color) -> tuple[int, int, int]:
@@ -136,12 +107,26 @@ def read_hints(texts: list[str], path: str | Path | None = None) -> list[Point]:
         if len(parts) != 3:
             raise ValueError(f"--hint {text!r}: expected X,Y,#rrggbb")
         hints.append(tuple(parts))
+    points = as_points(hints)
     if path:
         try:
-            entries = json.loads(Path(path).read_text())
-            hints += [(e["x"], e["y"], e["color"]) for e in entries]
+            text = Path(path).read_text()
         except FileNotFoundError:
             raise ValueError(f"{path}: hints file not found") from None
-        except (json.JSONDecodeError, UnicodeDecodeError, TypeError, KeyError) as err:
+        except UnicodeDecodeError as err:
             raise ValueError(f'{path}: not a JSON list of {{"x", "y", "color"}} ({err})') from None
-    return as_points(hints)
+        points += points_from_json(text, source=str(path))
+    return points
+
+
+def points_from_json(entries: str | list, *, source: str = "hints") -> list[Point]:
+    """A JSON list of {"x", "y", "color"} (text, or already parsed) -> Points: the one reader of
+    hints files, the web page's points and its /colorize API. An entry that is not such an object
+    is an error naming `source` and the entry."""
+    try:
+        entries = json.loads(entries) if isinstance(entries, str) else entries
+        if not isinstance(entries, list):
+            raise TypeError(f"a JSON {type(entries).__name__}, not a list")
+        return as_points([(e["x"], e["y"], e["color"]) for e in entries])
+    except (json.JSONDecodeError, TypeError, KeyError) as err:
+        raise ValueError(f'{source}: not a JSON list of {{"x", "y", "color"}} ({err})') from None

@@ -3,7 +3,7 @@
 Most old photos show people, and a colorizer that is unsure of a face answers with the gamut's
 centre: grey or a greenish grey. This step keeps the network's own choice of skin tone (light or
 dark, pink or olive) but does not let a face leave the skin hues:
-    1. find_faces: YuNet (weights/face_detection_yunet_2023mar.onnx, MIT, through OpenCV's
+    1. find_faces: YuNet (chromatize/weights/face_detection_yunet_2023mar.onnx, MIT, through OpenCV's
        FaceDetectorYN) on the grey photo shrunk to at most DETECT_SIDE px; faces scoring at least
        MIN_SCORE. Each face is an ellipse centred between its eyes and mouth, FACE_RX x the box's
        width across and FACE_RY x its height down: the face and the top of the neck.
@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-DETECTOR = Path(__file__).resolve().parent / "weights" / "face_detection_yunet_2023mar.onnx"
+DETECTOR = Path(__file__).resolve().parents[1] / "weights" / "face_detection_yunet_2023mar.onnx"
 DETECT_SIDE = 640
 MIN_SCORE = 0.6
 FACE_RX, FACE_RY = 0.55, 0.75
