@@ -77,7 +77,7 @@ def test_lite_unet_trains_its_decoder_faster_and_keeps_imagenet_statistics():
 
 def test_lite_unet_stem_hints_start_at_zero_and_reach_the_decoder():
     torch.manual_seed(0)
-    model = create_model("lite_unet", decoder=[8, 8, 8, 8], hint_scales=[4]).eval()
+    model = create_model("lite_unet", decoder=[8, 8, 8, 8]).eval()
     l_norm = torch.rand(1, 1, 64, 64) * 2 - 1
     points = torch.zeros(1, 3, 64, 64)
     points[0, :, 20:23, 20:23] = torch.tensor([0.4, -0.3, 1.0])[:, None, None]
@@ -85,13 +85,12 @@ def test_lite_unet_stem_hints_start_at_zero_and_reach_the_decoder():
     with torch.no_grad():
         model.spread.no_hint.fill_(1e4)                                    # the hint spread off: it reaches far
         plain, hinted = model(l_norm), model(l_norm, points)
-    assert not torch.allclose(plain, hinted)                              # through the decoder's hint input
-    assert torch.allclose(plain[..., 10:, 10:], hinted[..., 10:, 10:])     # which, untrained and at 1/4 alone, stays local
+    assert not torch.allclose(plain, hinted)                              # through the decoder's hint inputs
 
 
 def test_hint_logits_pull_the_bins_towards_a_point_and_train_the_heads_own_logits_too():
     torch.manual_seed(0)
-    model = create_model("lite_unet", decoder=[8, 8, 8, 8], hint_logits=True)
+    model = create_model("lite_unet", decoder=[8, 8, 8, 8])
     l_norm = torch.rand(1, 1, 64, 64) * 2 - 1
     points = torch.zeros(1, 3, 64, 64)
     points[0, :, 20:23, 20:23] = torch.tensor([0.4, -0.3, 1.0])[:, None, None]
@@ -109,4 +108,4 @@ def test_hint_logits_pull_the_bins_towards_a_point_and_train_the_heads_own_logit
     target_ab = torch.zeros(1, 2, 64, 64)
     assert loss((logits, own), target_ab).item() == pytest.approx(((loss(logits, target_ab) + loss(own, target_ab)) / 2).item())
     with pytest.raises(ValueError, match="classification"):
-        create_model("lite_unet", head="regression", hint_logits=True)
+        create_model("lite_unet", head="regression")

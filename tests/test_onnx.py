@@ -97,7 +97,8 @@ def test_runtime_onnx_colorizes_as_pytorch_does(tmp_path, monkeypatch):
     hints = [(20, 30, "#c0392b")]
     by_torch = np.asarray(load(path, size=64).colorize(photo, hints=hints), np.int16)
     by_onnx = np.asarray(load(path, size=64, runtime="onnx").colorize(photo, hints=hints), np.int16)
-    assert np.abs(by_torch - by_onnx).max() <= 1
+    diff = np.abs(by_torch - by_onnx)
+    assert diff.max() <= 2 and (diff > 1).mean() < 1e-3    # with a point, a few values differ by 2 of 255
     assert list((tmp_path / "cache" / "chromatize").glob("m-*.onnx"))           # exported once, kept
     with pytest.raises(ValueError, match="baked into an ONNX graph"):
         load(path, runtime="onnx", temperature=0.3)

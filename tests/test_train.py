@@ -100,7 +100,7 @@ def test_python_and_the_command_line_train_the_same_default(photo_dir, tmp_path,
     monkeypatch.setattr(recipe, "train_run", lambda data, run, cfg, **kw: seen.append(cfg) or _Done())
     assert main(["train", str(photo_dir), "--out", str(tmp_path / "run"), "-q"]) == 0
     assert seen[0] == TrainConfig() == build_config(preset="default")
-    assert (seen[0].model, seen[0].model_kwargs) == ("lite_unet", {"hint_logits": True})
+    assert (seen[0].model, seen[0].model_kwargs) == ("lite_unet", {})
     seen.clear()
     assert main(["train", str(photo_dir), "--out", str(tmp_path / "run2"), "--lr", "0.01", "--model", "unet",
                  "--model-option", "width=8", "--no-flips", "-q"]) == 0

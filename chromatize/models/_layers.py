@@ -75,9 +75,11 @@ class ColorNet(nn.Module):
 
     def run(self, l_norm: torch.Tensor, points: torch.Tensor | None = None,
             reference: torch.Tensor | None = None) -> torch.Tensor:
-        """forward, with the hints passed only to a model that takes them (an error otherwise)."""
+        """forward, with the hints passed only to a model that takes them (an error otherwise); of
+        a training output (logits, the head's own: hint-logit models) the logits."""
         if self.takes_hints:
-            return self(l_norm, points, reference)
+            out = self(l_norm, points, reference)
+            return out[0] if isinstance(out, tuple) else out
         if points is not None or reference is not None:
             raise ValueError(f"model {self.registry_name!r} was not trained with hints; "
                              "colour hints and references need a hint model (e.g. the default)")

@@ -13,7 +13,7 @@ and the reference palette (B, Q + 2) of hint_inputs.py.
     up16    x2, concat s16, 3x3 -> d16, 3x3                                     (B, d16, H/16, W/16)
     up8     x2, concat s8, 3x3 -> d8, 3x3                                       (B, d8, H/8, W/8)
     up4     x2, concat s4, 3x3 -> d4, 3x3                                       (B, d4, H/4, W/4)
-    points  at each scale of `hint_scales` (all four by default) the point maps pooled to that
+    points  at each of the four scales the point maps pooled to that
             scale (mean hinted ab, hinted share) join the concatenation: at 1/32 a point is one
             cell that the decoder can carry over its object; at 1/4 it sits where it was put
     spread  the points carried over what looks like them: every 1/8 cell
@@ -22,8 +22,8 @@ and the reference palette (B, Q + 2) of hint_inputs.py.
             "no hint" logit; the weighted mean hinted ab and the weight on hints (B, 3, H/8, W/8)
             join up8 and, upsampled, up4. A point then reaches its object and stops where the
             features change, without the decoder's receptive field having to carry it.
-    head    1x1 -> Q logits over the ab bins (decoded by the annealed mean of BinColorNet);
-            with hint_logits, plus (learned gain) x (spread weight) x -(distance of each bin centre
+    head    1x1 -> Q logits over the ab bins (decoded by the annealed mean of BinColorNet),
+            plus (learned gain) x (spread weight) x -(distance of each bin centre
             to the spread colour)^2 / (2 bin_step^2): the spread colour reaches the bins directly.
             While training, forward then returns (logits, the head's own logits), so that the loss
             keeps the head's own logits answering every image, hinted or not (losses.py)
@@ -81,26 +81,38 @@ class HintSpread(nn.Module):
         return out.reshape(b, 3, h, w).to(features.dtype)
 
 
+HINT_SCALES = (4, 8, 16, 32)       # the decoder scales the point maps enter at
+# Options of experiments that lost (BENCHMARKS.md keeps their figures, git their code): saved
+# configs still name them, at the value every shipped model has.
+RETIRED = {"hint_scales": list(HINT_SCALES), "hint_logits": True}
+
+
+def _check_retired(options: dict) -> None:
+    for key, value in options.items():
+        if key not in RETIRED:
+            raise TypeError(f"lite_unet has no option {key!r}")
+        if (list(value) if isinstance(value, (list, tuple)) else value) != RETIRED[key]:
+            raise ValueError(f"lite_unet's {key} is {RETIRED[key]!r} since the other settings lost their "
+                             f"comparison (BENCHMARKS.md), got {value!r}")
+
+
 @register_model("lite_unet")
 class LiteUNetColorizer(BinColorNet):
     multiple = 32
     takes_hints = True
 
     def __init__(self, *, head: str = "classification", bin_step: int = 10, temperature: float = 0.38,
-                 chroma_gain: float = 0.0, decoder: list[int] | tuple[int, ...] = DECODER,
-                 hint_scales: list[int] | tuple[int, ...] = (4, 8, 16, 32), hint_logits: bool = False):
+                 chroma_gain: float = 0.0, decoder: list[int] | tuple[int, ...] = DECODER, **retired):
         if len(decoder) != 4 or any(int(c) < 1 for c in decoder):
             raise ValueError(f"decoder must be 4 channel counts (1/32, 1/16, 1/8, 1/4), got {decoder!r}")
-        if not hint_scales or any(int(s) not in (4, 8, 16, 32) for s in hint_scales):
-            raise ValueError(f"hint_scales must name decoder scales among 4, 8, 16, 32, got {hint_scales!r}")
+        _check_retired(retired)
+        if head != "classification":
+            raise ValueError(f"lite_unet has the classification head (its hint logits add to the bins' logits), "
+                             f"got head={head!r}")
         d32, d16, d8, d4 = (int(c) for c in decoder)
         super().__init__(head=head, bin_step=bin_step, temperature=temperature, chroma_gain=chroma_gain,
-                         decoder=[d32, d16, d8, d4], hint_scales=sorted(int(s) for s in hint_scales),
-                         hint_logits=bool(hint_logits))
-        if hint_logits and head != "classification":
-            raise ValueError("hint_logits needs the classification head (it adds to the bins' logits)")
-        self.hint_scales = tuple(self.config["hint_scales"])
-        extra = {s: 3 if s in self.hint_scales else 0 for s in (4, 8, 16, 32)}
+                         decoder=[d32, d16, d8, d4])
+        extra = {s: 3 for s in HINT_SCALES}
         self.spread = HintSpread(TAP_CHANNELS[8] + TAP_CHANNELS[16])
         extra[8], extra[4] = extra[8] + 3, extra[4] + 3
         self.encoder = EfficientNetLite0()
@@ -116,7 +128,7 @@ class LiteUNetColorizer(BinColorNet):
         self.up8 = nn.Sequential(conv_relu(d16 + TAP_CHANNELS[8] + extra[8], d8, norm=True), conv_relu(d8, d8, norm=True))
         self.up4 = nn.Sequential(conv_relu(d8 + TAP_CHANNELS[4] + extra[4], d4, norm=True), conv_relu(d4, d4, norm=True))
         self.head = nn.Conv2d(d4, self.out_channels, 1)
-        self.hint_logit_gain = nn.Parameter(torch.tensor(1.0)) if hint_logits else None
+        self.hint_logit_gain = nn.Parameter(torch.tensor(1.0))
 
     def start_from_imagenet(self, path: str | None = None) -> None:
         """Load the encoder's ImageNet weights (efficientnet_lite.load_pretrained; the classifier is dropped)."""
@@ -139,10 +151,8 @@ class LiteUNetColorizer(BinColorNet):
         return self
 
     def _with_points(self, parts: list[torch.Tensor], points: torch.Tensor, scale: int) -> torch.Tensor:
-        """Concatenate parts (+ the point maps pooled to 1/scale, where hints enter at that scale)."""
-        if scale in self.hint_scales:
-            parts = parts + [_pooled_points(points, scale).to(parts[0].dtype)]
-        return torch.cat(parts, dim=1)
+        """Concatenate parts and the point maps pooled to 1/scale."""
+        return torch.cat(parts + [_pooled_points(points, scale).to(parts[0].dtype)], dim=1)
 
     def forward(self, l_norm: torch.Tensor, points: torch.Tensor | None = None,
                 reference: torch.Tensor | None = None) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
@@ -163,8 +173,6 @@ class LiteUNetColorizer(BinColorNet):
         spread4 = self.up(spread)                                                        # (B, 3, H/4, W/4)
         x = self.up4(self._with_points([self.up(x), taps[4], spread4], points, 4))       # (B, d4, H/4, W/4)
         own = self.head_output(self.head(x))                                             # (B, Q, H/4, W/4)
-        if self.hint_logit_gain is None:
-            return own
         logits = own + self.hint_logit_gain * self._spread_logits(spread4).to(own.dtype)
         return (logits, own) if self.training else logits
 

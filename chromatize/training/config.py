@@ -26,7 +26,7 @@ class TrainConfig:
     Other named recipes are PRESETS; `metadata` holds each field's flag help (cli.py)."""
 
     model: str = _f("lite_unet", "architecture: alpha, beta, unet or lite_unet")
-    model_kwargs: dict = _f({"hint_logits": True}, "options passed to create_model", flag=False)
+    model_kwargs: dict = _f({}, "options passed to create_model", flag=False)
     size: int = _f(192, "training crop side in pixels, a multiple of 16", low=16, high=2048)
     epochs: int = _f(30, "passes over the training images (or of --steps-per-epoch steps)", low=1)
     steps_per_epoch: int = _f(0, "optimiser steps per epoch; 0 = one pass over the training images", low=0)
