@@ -1,5 +1,5 @@
 """Every hyperparameter in one place: defaults (the default recipe) < preset < config file < command-line
-flags; each field carries its flag's help, and the command line is made from them (cli.py)."""
+flags; each field carries its flag's help, and the command line is made from them (cli/train.py)."""
 from __future__ import annotations
 
 import dataclasses
@@ -9,7 +9,7 @@ from pathlib import Path
 
 
 def _f(default, help: str, **flag):
-    """A TrainConfig field with its command-line help (cli.py makes one flag per field from it)."""
+    """A TrainConfig field with its command-line help (cli/train.py makes one flag per field from it)."""
     if isinstance(default, dict):
         return field(default_factory=lambda: dict(default), metadata={"help": help, **flag})
     return field(default=default, metadata={"help": help, **flag})
@@ -23,7 +23,7 @@ class TrainConfig:
     decay 0.05 and cosine decay, the encoder at a tenth of the learning rate, EMA of the weights,
     horizontal flips, simulated colour hints with half the images given none, and 30 % old-photo
     damage), so `chromatize.train(folder, TrainConfig())` trains what `chromatize train folder` does.
-    Other named recipes are PRESETS; `metadata` holds each field's flag help (cli.py)."""
+    Other named recipes are PRESETS; `metadata` holds each field's flag help (cli/train.py)."""
 
     model: str = _f("lite_unet", "architecture: alpha, beta, unet or lite_unet")
     model_kwargs: dict = _f({}, "options passed to create_model", flag=False)
