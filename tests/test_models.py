@@ -57,11 +57,12 @@ def test_beta_extra_convs_make_it_deeper():
     assert convs(deep) == convs(plain) + 3
 
 
-def test_unet_regression_head_outputs_two_channels():
-    model = create_model("unet", width=8, head="regression")
-    assert model(torch.zeros(1, 1, 32, 32)).shape[1] == 2
-    with pytest.raises(ValueError, match="head"):
-        create_model("unet", head="softmax")
+def test_bin_models_have_the_classification_head_alone():
+    model = create_model("unet", width=8, head="classification")                # as saved configs name it
+    assert model(torch.zeros(1, 1, 32, 32)).shape[1] == model.bin_centers.shape[0] and model.is_classifier
+    for head in ("regression", "softmax"):
+        with pytest.raises(ValueError, match="head must be 'classification'"):
+            create_model("unet", head=head)
 
 
 def test_unet_annealed_mean_decodes_a_confident_bin_to_its_centre():

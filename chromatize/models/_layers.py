@@ -4,8 +4,8 @@ decode of a colour distribution.
     ColorNet      the base: forward(l_norm [, points, reference]) -> raw output; to_ab() -> ab_norm
                   (B, 2, H, W) in [-1, 1]; certainty() -> (B, 1, H, W) in [0, 1]; run/ab_norm/decoded
                   are what inference calls (hint inputs: models/hint_inputs.py)
-    BinColorNet   a ColorNet whose head is "classification" over Q quantised ab bins (bin_step 10 ->
-                  Q = 259 in gamut; Zhang et al.) or "regression"; it owns the decode knobs
+    BinColorNet   a ColorNet whose head is logits over Q quantised ab bins (bin_step 10 -> Q = 259
+                  in gamut; Zhang et al.); it owns the decode knobs
     decode_bins   the annealed mean (Zhang et al.): softmax(logits / T) over the bins times their
                   centres, T = `temperature` (lower = more vivid, riskier); then the colour is scaled
                   by certainty ** chroma_gain, so what the model is unsure of is held back
@@ -20,7 +20,6 @@ from torch import nn
 
 from ..color import AB_SCALE, ab_bin_centers
 
-HEADS = ("classification", "regression")
 
 
 def conv_relu(c_in: int, c_out: int, *, stride: int = 1, dilation: int = 1, norm: bool = False) -> nn.Sequential:
@@ -112,13 +111,17 @@ def _at_size(x: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
 
 
 class BinColorNet(ColorNet):
-    """Base of the models whose head is logits over the ab bins (or, with head="regression", 2 + tanh):
-    the bins (buffer `bin_centers`, (Q, 2) in ab_norm) and the decode from logits to ab_norm."""
+    """Base of the models whose head is logits over the ab bins: the bins (buffer `bin_centers`,
+    (Q, 2) in ab_norm) and the decode from logits to ab_norm. (Its regression head, 2 + tanh, lost
+    its comparison and left; `head` stays in saved configs, as "classification".)"""
+
+    is_classifier = True
 
     def __init__(self, *, head: str = "classification", bin_step: int = 10, temperature: float = 0.38,
                  chroma_gain: float = 0.0, **config):
-        if head not in HEADS:
-            raise ValueError(f"head must be one of {HEADS}, got {head!r}")
+        if head != "classification":
+            raise ValueError(f"head must be 'classification' (the regression head of bin models lost its "
+                             f"comparison, BENCHMARKS.md), got {head!r}")
         if chroma_gain < 0:
             raise ValueError(f"chroma_gain must be >= 0, got {chroma_gain}")
         super().__init__(head=head, bin_step=bin_step, temperature=temperature, chroma_gain=chroma_gain, **config)
@@ -127,15 +130,7 @@ class BinColorNet(ColorNet):
 
     @property
     def out_channels(self) -> int:
-        return self.bin_centers.shape[0] if self.is_classifier else 2
-
-    @property
-    def is_classifier(self) -> bool:
-        return self.config["head"] == "classification"
-
-    def head_output(self, out: torch.Tensor) -> torch.Tensor:
-        """The head's raw output -> what forward returns: logits as they are, regression through tanh."""
-        return out if self.is_classifier else torch.tanh(out)
+        return self.bin_centers.shape[0]
 
     def set_temperature(self, temperature: float) -> None:
         """Annealed-mean temperature: 1 = the plain mean (drifts to the gamut's reddish centroid when
@@ -153,20 +148,18 @@ class BinColorNet(ColorNet):
         self.config["chroma_gain"] = gain
 
     def to_ab(self, out: torch.Tensor) -> torch.Tensor:
-        """Logits -> ab_norm by the annealed mean (Zhang et al. 2016); regression passes through.
+        """Logits -> ab_norm by the annealed mean (Zhang et al. 2016).
 
         Confidence: with chroma_gain k > 0 the colour is scaled by (1 - H / log Q) ** k, H the
         entropy of the predicted distribution: where the model is unsure which colour it is
         (a broad or many-peaked distribution), it holds colour back instead of guessing vividly.
         """
-        if not self.is_classifier:
-            return out
         return decode_bins(out, self.bin_centers, temperature=self.temperature, chroma_gain=self.chroma_gain)
 
     def certainty(self, out: torch.Tensor) -> torch.Tensor:
         """1 - the normalised entropy of the predicted colour distribution: 1 = one bin for sure,
-        0 = every bin alike (regression heads: 1)."""
-        return certainty(out) if self.is_classifier else super().certainty(out)
+        0 = every bin alike."""
+        return certainty(out)
 
 
 def decode_bins(logits: torch.Tensor, centers: torch.Tensor, *, temperature: float,

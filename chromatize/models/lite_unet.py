@@ -106,9 +106,6 @@ class LiteUNetColorizer(BinColorNet):
         if len(decoder) != 4 or any(int(c) < 1 for c in decoder):
             raise ValueError(f"decoder must be 4 channel counts (1/32, 1/16, 1/8, 1/4), got {decoder!r}")
         _check_retired(retired)
-        if head != "classification":
-            raise ValueError(f"lite_unet has the classification head (its hint logits add to the bins' logits), "
-                             f"got head={head!r}")
         d32, d16, d8, d4 = (int(c) for c in decoder)
         super().__init__(head=head, bin_step=bin_step, temperature=temperature, chroma_gain=chroma_gain,
                          decoder=[d32, d16, d8, d4])
@@ -172,7 +169,7 @@ class LiteUNetColorizer(BinColorNet):
         x = self.up8(self._with_points([self.up(x), taps[8], spread], points, 8))        # (B, d8, H/8, W/8)
         spread4 = self.up(spread)                                                        # (B, 3, H/4, W/4)
         x = self.up4(self._with_points([self.up(x), taps[4], spread4], points, 4))       # (B, d4, H/4, W/4)
-        own = self.head_output(self.head(x))                                             # (B, Q, H/4, W/4)
+        own = self.head(x)                                                               # (B, Q, H/4, W/4)
         logits = own + self.hint_logit_gain * self._spread_logits(spread4).to(own.dtype)
         return (logits, own) if self.training else logits
 

@@ -14,7 +14,7 @@ point-hint maps of hint_inputs.py):
            [local, global] (Iizuka et al. 2016's fusion layer)
     up1    x2, concat s8, 3x3 -> c3, 3x3             (B, c3, H/8, W/8)
     up2    x2, concat s4, 3x3 -> c2, 3x3             (B, c2, H/4, W/4)
-    head   1x1 -> Q logits over ab bins (classification, decoded by annealed mean) or 2 + tanh
+    head   1x1 -> Q logits over ab bins (decoded by the annealed mean)
 The output is at H/4: colour is smooth, and the full-resolution L supplies the detail.
 Two options that lost their comparison left the code (BENCHMARKS.md keeps their figures): a
 point-hint pyramid into the decoder and self-attention at H/16.
@@ -76,4 +76,4 @@ class UNetColorizer(BinColorNet):
         x = self.fuse(torch.cat((s16, g), dim=1))                # (B, c4, H/16, W/16)
         x = self.up1(torch.cat((self.up(x), s8), dim=1))         # (B, c3, H/8, W/8)
         x = self.up2(torch.cat((self.up(x), s4), dim=1))         # (B, c2, H/4, W/4)
-        return self.head_output(self.head(x))                    # (B, Q or 2, H/4, W/4)
+        return self.head(x)                                      # (B, Q, H/4, W/4)
