@@ -16,6 +16,7 @@ import torch
 
 from ..color import normalize_ab, rgb_to_lab
 
+HINT_KEYS = {"x", "y", "color"}   # what a hint entry of a file or of the page may say
 USER_PATCH = 3               # a user's point covers this many model pixels square
 _HEX = re.compile(r"#?([0-9a-fA-F]{6})")
 
@@ -121,12 +122,17 @@ def read_hints(texts: list[str], path: str | Path | None = None) -> list[Point]:
 
 def points_from_json(entries: str | list, *, source: str = "hints") -> list[Point]:
     """A JSON list of {"x", "y", "color"} (text, or already parsed) -> Points: the one reader of
-    hints files, the web page's points and its /colorize API. An entry that is not such an object
-    is an error naming `source` and the entry."""
+    hints files, the web page's points and its /colorize API. An entry that is not such an object,
+    or that has a key besides them (a "frame" is not read yet: it would be taken as a first-frame
+    point), is an error naming `source` and the entry."""
     try:
         entries = json.loads(entries) if isinstance(entries, str) else entries
         if not isinstance(entries, list):
             raise TypeError(f"a JSON {type(entries).__name__}, not a list")
+        for entry in entries:
+            if isinstance(entry, dict) and (unknown := sorted(set(entry) - HINT_KEYS)):
+                raise ValueError(f"{source}: hint {json.dumps(entry)} has a key this version does not read: "
+                                 f"{', '.join(unknown)} (it reads {', '.join(sorted(HINT_KEYS))})")
         return as_points([(e["x"], e["y"], e["color"]) for e in entries])
     except (json.JSONDecodeError, TypeError, KeyError) as err:
         raise ValueError(f'{source}: not a JSON list of {{"x", "y", "color"}} ({err})') from None
