@@ -29,9 +29,6 @@ log = logging.getLogger(__name__)
 METADATA = "chromatize.metadata"            # key of an opened image's Metadata in img.info
 _HIGH_DEPTH = ("I;16", "I;16B", "I;16L", "I", "F")
 _LUMA = np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)    # linear sRGB -> Y
-_ORIENTATIONS = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
-                 4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE,
-                 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE, 8: Image.Transpose.ROTATE_90}
 
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".ppm", ".pgm"}
 # PIL format names of the extensions we write, and whether they can hold an alpha channel.
@@ -92,8 +89,9 @@ def open_image(path: str | Path) -> Image.Image:
             check_pixels(path, img.size)
             deep = _is_deep_colour(img)
             img.load()
-            meta = read_metadata(img) if deep else None
-            if deep:
+            meta = None
+            if deep:                                             # the new image has no TIFF tags: read them first
+                meta = read_metadata(img)
                 img = _deep_colour(path, img)
             ImageOps.exif_transpose(img, in_place=True)          # no second full-size copy
             img.info[METADATA] = meta or read_metadata(img)      # after: an XMP orientation is reset too
@@ -147,7 +145,8 @@ def to_srgb(img: Image.Image, path: str | Path = "image") -> Image.Image:
         if "srgb" in ImageCms.getProfileDescription(profile).lower():
             return img
         alpha = img.getchannel("A") if img.mode in ("LA", "RGBA") else None
-        base = img.convert({"GRAY": "L", "RGB": "RGB", "CMYK": "CMYK"}[space]) if alpha or img.mode != "CMYK" else img
+        mode = {"GRAY": "L", "RGB": "RGB", "CMYK": "CMYK"}[space]
+        base = img if img.mode == mode else img.convert(mode)
         out = ImageCms.profileToProfile(base, profile, ImageCms.createProfile("sRGB"), outputMode="RGB")
     except (OSError, KeyError, ValueError, ImageCms.PyCMSError) as err:
         log.warning("%s: its ICC profile cannot be used (%s); the pixels are taken as sRGB", path, err)
@@ -160,7 +159,7 @@ def to_srgb(img: Image.Image, path: str | Path = "image") -> Image.Image:
 
 def to_rgb_array(img: Image.Image) -> np.ndarray:
     """Any PIL image -> (H, W, 3) uint8 sRGB (alpha dropped, 16-bit scaled down)."""
-    if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+    if img.mode in _HIGH_DEPTH:
         return np.repeat(_high_depth_to_unit(img)[..., None] * 255, 3, axis=2).round().astype(np.uint8)
     return np.asarray(img.convert("RGB"))
 
@@ -170,7 +169,8 @@ def to_lightness(img: Image.Image) -> Lightness:
     alpha = _alpha_of(img)
     meta = img.info.get(METADATA) or read_metadata(img)
     if img.mode in _HIGH_DEPTH:
-        pixels, top = np.asarray(img), _high_depth_top(img)
+        pixels = np.asarray(img)
+        top = _high_depth_top(pixels, img.mode)
         to_l = lambda rows: gray_to_l(torch.from_numpy(np.clip(rows.astype(np.float32) / top, 0, 1))[:, None])
         return Lightness(_lightness_in_strips(pixels, to_l), alpha, meta, bits=16 if img.mode != "F" else 8)
     if img.mode in ("L", "LA", "1") or (img.mode == "P" and _palette_is_gray(img)):
@@ -203,17 +203,17 @@ def _palette_is_gray(img: Image.Image) -> bool:
 
 def _high_depth_to_unit(img: Image.Image) -> np.ndarray:
     """16-bit / 32-bit / float grey -> (H, W) float32 in [0, 1] (scaled as _high_depth_top says)."""
-    return np.clip(np.asarray(img, dtype=np.float32) / _high_depth_top(img), 0, 1)
+    arr = np.asarray(img, dtype=np.float32)
+    return np.clip(arr / _high_depth_top(arr, img.mode), 0, 1)
 
 
-def _high_depth_top(img: Image.Image) -> float:
-    """White of a 16-bit / 32-bit / float grey image: I;16 is always 65535; I and F the smallest
-    of 1, 255 or 65535 that holds the data."""
-    arr = np.asarray(img)
-    peak = float(arr.max()) if arr.size else 0.0
-    if img.mode.startswith("I;16") or peak > 255:
+def _high_depth_top(pixels: np.ndarray, mode: str) -> float:
+    """White of 16-bit / 32-bit / float grey pixels of PIL mode `mode`: I;16 is always 65535; I
+    and F the smallest of 1, 255 or 65535 that holds the data."""
+    peak = float(pixels.max()) if pixels.size else 0.0
+    if mode.startswith("I;16") or peak > 255:
         return 65535.0
-    return 1.0 if img.mode == "F" and peak <= 1 else 255.0
+    return 1.0 if mode == "F" and peak <= 1 else 255.0
 
 
 def output_format(path: Path) -> tuple[str, bool]:

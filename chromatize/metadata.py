@@ -131,9 +131,7 @@ def _as_bytes(value) -> bytes | None:
         return None
     if isinstance(value, str):
         return value.encode("utf-8")
-    if isinstance(value, tuple):                     # a TIFF BYTE array as Pillow gives it
-        return bytes(value)
-    return bytes(value)
+    return bytes(value)                              # bytes, or a TIFF BYTE array (a tuple of ints)
 
 
 def _iptc_of(img: Image.Image) -> bytes | None:
