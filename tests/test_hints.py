@@ -326,7 +326,7 @@ def test_one_json_reader_for_hints_files_the_page_and_the_api():
     for bad in ('{"x": 1}', '[{"x": 1, "y": 2}]', "[1, 2]", "not json"):
         with pytest.raises(ValueError, match=r'^clicks: not a JSON list of \{"x", "y", "color"\}'):
             points_from_json(bad, source="clicks")
-    with pytest.raises(ValueError, match=r'^hints.json: hint \{"frame": 240, .*\} has a key this version does '
-                                         r'not read: frame \(it reads color, x, y\)$'):
-        points_from_json('[{"x": 1, "y": 2, "color": "#000000"}, {"frame": 240, "x": 1, "y": 2, "color": "#000000"}]',
+    with pytest.raises(ValueError, match=r'^hints.json: hint \{"frames": 240, .*\} has a key this version does '
+                                         r'not read: frames \(it reads color, frame, time, x, y\)$'):
+        points_from_json('[{"x": 1, "y": 2, "color": "#000000"}, {"frames": 240, "x": 1, "y": 2, "color": "#000000"}]',
                          source="hints.json")

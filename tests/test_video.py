@@ -192,7 +192,13 @@ class NoisyColorizer:
     def __init__(self, seed: int = 0):
         self.rng = np.random.default_rng(seed)
 
-    def predict_frames(self, l_full):
+    def model_input(self, l_full, *, upscale=True):
+        return l_full
+
+    def reference_hint(self, reference):
+        return reference
+
+    def predict_frames(self, l_full, *, small=None, reference=None):
         import torch
 
         l_norm = l_full / 50 - 1

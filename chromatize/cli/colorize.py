@@ -1,4 +1,5 @@
-"""`chromatize colorize`: photos, animations and videos, files and folders (media/batch.py does the work)."""
+"""`chromatize colorize`: photos, animations and videos, files and folders (media/batch.py does the work);
+`chromatize shots`: the shots of a video or animation (media/shot_list.py)."""
 from __future__ import annotations
 
 import argparse
@@ -13,6 +14,35 @@ from ._args import MAX_SIZE, number
 
 def add(sub) -> None:
     _add_colorize(sub)
+    _add_shots(sub)
+
+
+def _add_shots(sub) -> None:
+    p = sub.add_parser("shots", help="list the shots of a video or animation: where it cuts, as colorizing sees it")
+    p.add_argument("input", metavar="FILE", help="a video or an animated GIF/WebP/PNG")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("--thumbnails", metavar="DIR", help="write each shot's first frame into DIR as NAME-shot-001.jpg, ...")
+    p.add_argument("--size", type=number(int, 16, MAX_SIZE), default=DEFAULT_SIZE,
+                   help="long side the frames are seen at (colorize's --size; default %(default)s)")
+    p.set_defaults(run=_run_shots)
+
+
+def _run_shots(args) -> int:
+    import json
+    from pathlib import Path
+
+    from ..media.shot_list import list_shots
+    from ..media.shots import shot_table
+
+    shots, thumbs = list_shots(Path(args.input), size=args.size,
+                               thumbnails=Path(args.thumbnails) if args.thumbnails else None)
+    if args.json:
+        rows = [{**shot.as_dict(), **({"thumbnail": str(t)} if thumbs else {})}
+                for shot, t in zip(shots, thumbs or [None] * len(shots))]
+        print(json.dumps({"file": args.input, "shots": rows}, indent=1))
+    else:
+        print(shot_table(shots, thumbs or None))
+    return 0
 
 
 def _add_colorize(sub) -> None:
@@ -47,9 +77,14 @@ def _add_colorize(sub) -> None:
                    help="do not mark the output as colorized by chromatize (EXIF Software, XMP Digital "
                         "Source Type and History; a video's comment tag)")
     hints = p.add_argument_group("colour hints (models trained with hints, such as the default)")
-    hints.add_argument("--hint", action="append", default=[], metavar="X,Y,COLOR",
-                       help="pixel X,Y (of the full image) is COLOR (#rrggbb); repeatable")
-    hints.add_argument("--hints", metavar="FILE", help='JSON list of {"x": .., "y": .., "color": "#rrggbb"}')
+    hints.add_argument("--hint", action="append", default=[], metavar="[KEY:]X,Y,COLOR",
+                       help="pixel X,Y (of the full image) is COLOR (#rrggbb); on a video or animation KEY names "
+                            "the keyframe: a frame number (240:X,Y,COLOR) or seconds (9.6s:X,Y,COLOR), default the "
+                            "first frame; repeatable")
+    hints.add_argument("--hints", metavar="FILE", help='JSON list of {"x": .., "y": .., "color": "#rrggbb"} with '
+                                                       'an optional "frame" or "time", and for videos '
+                                                       '{"reference": PHOTO, "shot": N} or {"reference": PHOTO, '
+                                                       '"from": S, "to": S}')
     hints.add_argument("--reference", metavar="PHOTO", help="a colour photo whose colours to lean towards")
     media = p.add_argument_group("animations and videos")
     media.add_argument("--temporal", choices=TEMPORAL_MODES, default="flow",
@@ -58,12 +93,14 @@ def _add_colorize(sub) -> None:
     media.add_argument("--end", type=number(float, 0), help="video: second to stop at")
     media.add_argument("--crf", type=number(int, 0, 51), default=18,
                        help="video quality 0-51, lower is better (default %(default)s)")
+    media.add_argument("--restart", action="store_true",
+                       help="video: start over, ignoring what a killed run of the same command finished")
     media.add_argument("--dither", action=argparse.BooleanOptionalAction, default=True,
                        help="dither GIF output (default on: no banding in skies)")
     p.set_defaults(run=_run_colorize)
 
 def _run_colorize(args) -> int:
-    from ..inference.points import read_hints
+    from ..inference.points import read_guidance
     from ..images import set_max_megapixels
     from ..inference import load
     from ..media.batch import MediaOptions, plan_jobs, run_jobs
@@ -77,9 +114,11 @@ def _run_colorize(args) -> int:
     colorizer = load(args.model, size=args.size, device=device_for(dist, args.device), batch_size=args.batch_size,
                      temperature=args.temperature, runtime=args.runtime, skin=args.skin)
     colorizer.metadata = Policy(keep=not args.strip_metadata, mark=args.provenance)
-    hints = read_hints(args.hint, args.hints)
+    hints, references = read_guidance(args.hint, args.hints)
     if hints:
         colorizer.require_hints("colour hints")
+    if references:
+        colorizer.require_hints("reference photos")
     palette = colorizer.reference_hint(args.reference) if args.reference else None   # read once; fails here
     jobs, problems = plan_jobs(args.inputs, args.out_dir, fmt=args.format)
     for _, message in problems:
@@ -87,7 +126,8 @@ def _run_colorize(args) -> int:
     if not jobs and not problems:
         raise ValueError(f"no images, animations or videos found in {', '.join(args.inputs)}")
     media = MediaOptions(temporal=args.temporal, start=args.start, end=args.end, crf=args.crf, dither=args.dither,
-                         hints=hints, reference=palette, confidence=args.confidence)
+                         hints=hints, reference=palette, references=references, confidence=args.confidence,
+                         restart=args.restart)
     report = run_jobs(colorizer, dist.shard(jobs), progress=not args.quiet and dist.is_main, media=media,
                       skip_existing=args.skip_existing)
     done, failed, skipped = dist.sum(len(report.done), len(report.failed), len(report.skipped))

@@ -175,7 +175,7 @@ class Colorizer:
         """The faces of a (1, 1, H, W) L (faces.find_faces), less those a user's point falls in."""
         height, width = l_full.shape[-2:]
         scale = min(1.0, DETECT_SIDE / max(height, width))
-        small = _resize(l_full, (max(1, round(height * scale)), max(1, round(width * scale))))
+        small = resize_l(l_full, (max(1, round(height * scale)), max(1, round(width * scale))))
         gray = (l_to_gray(small)[0, 0] * 255).round().to(torch.uint8).numpy()
         points = as_points(hints)
         return [f for f in find_faces(gray) if not any(f.holds(p.x / width, p.y / height) for p in points)]
@@ -240,15 +240,15 @@ class Colorizer:
         if not self.takes_hints:
             raise ValueError(f"{what} need a model trained with hints (the default is); this one was not")
 
-    def model_input(self, l_full: torch.Tensor) -> torch.Tensor:
+    def model_input(self, l_full: torch.Tensor, *, upscale: bool = True) -> torch.Tensor:
         """(B, 1, H, W) L -> (B, 1, h, w) the L the model sees (see model_shape)."""
-        return _resize(l_full, self.model_shape(*l_full.shape[-2:]))
+        return resize_l(l_full, self.model_shape(*l_full.shape[-2:], upscale=upscale))
 
-    def model_shape(self, height: int, width: int) -> tuple[int, int]:
-        """The (h, w) the model sees: long side `size`, both sides multiples of the model's stride."""
-        m = self.model.multiple
-        scale = self.size / max(height, width)
-        return (max(m, round(height * scale / m) * m), max(m, round(width * scale / m) * m))
+    def model_shape(self, height: int, width: int, *, upscale: bool = True) -> tuple[int, int]:
+        """The (h, w) the model sees: long side `size`, both sides multiples of the model's stride;
+        with upscale=False an image smaller than that keeps its size, rounded up to the stride (video
+        and animation frames: a tiny GIF runs at its own size)."""
+        return model_shape(height, width, size=self.size, multiple=self.model.multiple, upscale=upscale)
 
     @torch.no_grad()
     def ab_norm_small(self, l_fulls: list[torch.Tensor], *, points: list | None = None,
@@ -334,7 +334,17 @@ class Colorizer:
         return steer_to_reference(ab, reference.float(), self.model.bin_centers.cpu(), strength=self.steer)
 
 
-def _resize(l_full: torch.Tensor, shape: tuple[int, int]) -> torch.Tensor:
+def model_shape(height: int, width: int, *, size: int = DEFAULT_SIZE, multiple: int = 32,
+                upscale: bool = True) -> tuple[int, int]:
+    """See Colorizer.model_shape; `chromatize shots` sees frames at this size without a model."""
+    m = multiple
+    if not upscale and max(height, width) <= size:
+        return (max(m, -(-height // m) * m), max(m, -(-width // m) * m))
+    scale = size / max(height, width)
+    return (max(m, round(height * scale / m) * m), max(m, round(width * scale / m) * m))
+
+
+def resize_l(l_full: torch.Tensor, shape: tuple[int, int]) -> torch.Tensor:
     """(B, 1, H, W) -> (B, 1, h, w), antialiased when shrinking."""
     if tuple(l_full.shape[-2:]) == shape:
         return l_full

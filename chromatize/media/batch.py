@@ -43,9 +43,11 @@ class MediaOptions:
     end: float | None = None            # seconds: end of a video slice (exclusive)
     crf: int = 18                       # H.264/VP9 quality: lower = better, bigger
     dither: bool = True                 # Floyd-Steinberg dithering in GIF output
-    hints: list = field(default_factory=list)   # point hints (hints.Point) on the first frame, carried along
+    hints: list = field(default_factory=list)   # point hints (points.Point), on the first frame or a keyframe
     reference: str | Path | torch.Tensor | None = None   # a reference photo (or its palette) for every frame
+    references: list = field(default_factory=list)   # points.ShotReference: a photo for a shot or time range
     confidence: bool = False            # photos: also write NAME_confidence.png (Colorizer.confidence)
+    restart: bool = False               # video: ignore what a killed run finished (video_parts.py)
 
 
 @dataclass
@@ -239,6 +241,12 @@ def confidence_path(target: Path) -> Path:
 
 def _predict_chunk(colorizer: Colorizer, loaded: list, report: BatchReport, media: MediaOptions) -> list:
     """(light, ab) predictions aligned with `loaded` ((job, image) pairs); None where an image failed."""
+    keyed = next((p for p in media.hints if p.frame or p.time is not None), None)
+    if keyed:                                         # a photo has one frame: say so for each
+        for job, _ in loaded:
+            _fail(report, job, f"{job.source}: the hint at ({keyed.x:g}, {keyed.y:g}) on {keyed.keyframe} is for "
+                               f"a video or animation; this is a photo")
+        return [None] * len(loaded)
     try:
         return colorizer.predict([img for _, img in loaded], hints=[media.hints] * len(loaded),
                                  reference=media.reference)
@@ -269,10 +277,10 @@ def colorize_media(source: str | Path, target: str | Path | None = None, *, mode
     colorizer = model if isinstance(model, Colorizer) else load(model)
     options = options or MediaOptions()
     frames = FrameColorizer(colorizer.for_frames(), temporal=options.temporal, hints=options.hints,
-                            reference=options.reference)
+                            reference=options.reference, references=options.references)
     if is_video(source):
         colorize_video(frames, source, target, start=options.start, end=options.end, crf=options.crf,
-                       progress=progress)
+                       progress=progress, restart=options.restart)
     elif is_animation(source):
         colorize_animation(frames, source, target, dither=options.dither, crf=options.crf)
     else:

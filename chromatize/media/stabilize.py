@@ -15,7 +15,8 @@ its a,b output, so it is model-agnostic and cheap (two DIS flows on ~256x192 fra
    multiplied by exp(-(|prediction - warped| / ab_tol)^2), so that a large change of colour is
    followed at once instead of being averaged in (less lag, less smoothing).
 5. Scene cuts reset it: when the L histograms of consecutive frames differ by more than
-   `cut_threshold` (L1 distance of 32-bin histograms, in [0, 2]) the prediction passes unchanged.
+   `cut_threshold` (L1 distance of 32-bin histograms, in [0, 2]; shots.CutDetector, the one
+   `chromatize shots` lists cuts with) the prediction passes unchanged.
 
 Knobs: keep (0.86), fb_tol (1.5 px), lum_tol (8 L units), ab_tol (0 = off; ab units),
 cut_threshold (0.5). The defaults were chosen on ../shared/data/video (BENCHMARKS.md): more keep
@@ -28,9 +29,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..color import AB_SCALE
+from .shots import CUT_THRESHOLD, CutDetector, to_l8
 
 TEMPORAL_MODES = ("off", "flow")
-HIST_BINS = 32
 
 
 def _cv2():
@@ -44,16 +45,16 @@ def _cv2():
 @dataclass
 class _Previous:
     l8: np.ndarray              # (h, w) uint8 L scaled to 0..255
-    hist: np.ndarray            # (HIST_BINS,) normalised L histogram
     ab: np.ndarray              # (2, h, w) float32 output a,b (any units)
 
 
 class FlowStabilizer:
     """Call once per frame, in order: stabilizer(l, ab) -> ab. l: (h, w) L in [0, 100];
-    ab: (2, h, w) the model's a,b for that frame. reset() forgets the past (a new clip)."""
+    ab: (2, h, w) the model's a,b for that frame. reset() forgets the past (a new clip); state()
+    and restore() keep it across runs (a video resumed after a kill, video_parts.py)."""
 
     def __init__(self, *, keep: float = 0.86, fb_tol: float = 1.5, lum_tol: float = 8.0, ab_tol: float = 0.0,
-                 cut_threshold: float = 0.5):
+                 cut_threshold: float = CUT_THRESHOLD):
         if not 0 <= keep < 1:
             raise ValueError(f"keep must be in [0, 1), got {keep}")
         self.keep, self.fb_tol, self.lum_tol, self.cut_threshold = keep, fb_tol, lum_tol, cut_threshold
@@ -61,18 +62,32 @@ class FlowStabilizer:
         cv2 = _cv2()
         self._dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_FAST)
         self._prev: _Previous | None = None
+        self._cuts = CutDetector(cut_threshold)
         self.cuts = 0               # scene cuts seen (first frame excluded)
         self.last_confidence = 0.0  # mean confidence of the last frame (0 after a cut)
 
     def reset(self) -> None:
         self._prev = None
+        self._cuts.reset()
+
+    def state(self) -> dict[str, np.ndarray]:
+        """What the next frame depends on: the last frame's L and output, and its histogram."""
+        if self._prev is None:
+            return {}
+        return {"l8": self._prev.l8, "ab": self._prev.ab, "hist": self._cuts.hist}
+
+    def restore(self, state: dict[str, np.ndarray]) -> None:
+        self.reset()
+        if state:
+            self._prev = _Previous(state["l8"], state["ab"])
+            self._cuts.hist, self._cuts.shape = state["hist"], state["l8"].shape
 
     def __call__(self, l: np.ndarray, ab: np.ndarray) -> np.ndarray:
-        l8 = np.clip(l * 2.55 + 0.5, 0, 255).astype(np.uint8)
-        hist = np.bincount(l8.ravel() // (256 // HIST_BINS), minlength=HIST_BINS) / l8.size
+        l8 = to_l8(l)
         ab = np.asarray(ab, dtype=np.float32)
         prev, self._prev = self._prev, None
-        if prev is None or prev.l8.shape != l8.shape or np.abs(hist - prev.hist).sum() > self.cut_threshold:
+        cut = self._cuts.cut(l8)
+        if prev is None or cut:
             if prev is not None:
                 self.cuts += 1
             self.last_confidence = 0.0
@@ -84,7 +99,7 @@ class FlowStabilizer:
                 confidence = confidence * np.exp(-((change / self.ab_tol) ** 2))
             weight = self.keep * confidence
             out = weight * warped + (1 - weight) * ab
-        self._prev = _Previous(l8, hist, out)
+        self._prev = _Previous(l8, out)
         return out
 
     def warp(self, l8: np.ndarray, prev: _Previous) -> tuple[np.ndarray, np.ndarray]:
@@ -127,7 +142,7 @@ class PointTracker:
 
     def step(self, l_small: np.ndarray, full: tuple[int, int]) -> list:
         """The points on this frame, given its (h, w) model-size L in [0, 100] and its full (H, W)."""
-        l8 = np.clip(l_small * 2.55 + 0.5, 0, 255).astype(np.uint8)
+        l8 = to_l8(l_small)
         prev, self._prev = self._prev, l8
         if prev is None or prev.shape != l8.shape or not self.points:
             return self.points
@@ -144,6 +159,6 @@ class PointTracker:
             bx, by = back[int(ny), int(nx)]
             if np.hypot(nx + bx - x, ny + by - y) > self.fb_tol:
                 continue
-            kept.append(type(p)(p.x + fwd[y, x, 0] / sx, p.y + fwd[y, x, 1] / sy, p.rgb))
+            kept.append(p.at(p.x + fwd[y, x, 0] / sx, p.y + fwd[y, x, 1] / sy))
         self.points = kept
         return kept

@@ -1,6 +1,6 @@
 """Reading video through PyAV: the frames (in a thread, with their presentation times made
-sound), the audio packets passed along in order, and the errors that name the file.
-Writing is video_write.py's; the pipeline that joins them is video.py's.
+sound), and the errors that name the file. The audio is copied when the colour frames are joined
+(video_write.join); the pipeline is video.py's.
 """
 from __future__ import annotations
 
@@ -89,7 +89,8 @@ class FrameTimes:
 
 
 class VideoReader:
-    """Demuxes in a thread: video frames (as arrays, pts kept) and audio packets, in file order."""
+    """Decodes the video stream in a thread: frames as arrays, with their seconds from the first
+    frame read (made sound by FrameTimes) and on the video's own clock."""
 
     def __init__(self, container, start: float | None, end: float | None):
         self.container, self.start_s, self.end_s = container, start, end
@@ -139,13 +140,9 @@ class VideoReader:
     def _run(self) -> None:
         av = pyav()
         try:
-            for packet in self.container.demux(self.video, *self.audio):
+            for packet in self.container.demux(self.video):
                 if self._stopping:
                     return
-                if packet.stream.type == "audio":
-                    if packet.pts is not None and self._in_slice(float(packet.pts * packet.time_base)):
-                        self._queue.put(("audio", packet))
-                    continue
                 for frame in packet.decode():
                     if frame.pts is not None and not self._in_slice(float(frame.time)):
                         if self.end_s is not None and frame.time >= self.end_s:
@@ -156,8 +153,9 @@ class VideoReader:
                     if frame.time is not None:
                         self.last_time = float(frame.time)
                     array = frame.to_ndarray(format="gray" if self.gray else "rgb24")
-                    for item in self._times.push(array, frame.pts):
-                        self._queue.put(("video", *item))
+                    clock = Fraction(frame.pts) * self.video.time_base if frame.pts is not None else None
+                    for item in self._times.push((array, clock), frame.pts):
+                        self._queue.put(item)
         except (av.error.FFmpegError, ValueError) as err:
             if self._times.started:                      # keep what decoded; say where it stopped
                 self.damage = f"decoding stopped after {self.last_time:.2f} s ({ffmpeg_reason(err)})"
@@ -165,17 +163,18 @@ class VideoReader:
                 self._error = VideoError(f"{self.name}: cannot decode ({ffmpeg_reason(err)})")
         finally:
             for item in self._times.drain():
-                self._queue.put(("video", *item))
+                self._queue.put(item)
             self._queue.put(END)
 
     def _in_slice(self, seconds: float) -> bool:
         return (self.start_s is None or seconds >= self.start_s - 1e-6) and (self.end_s is None or seconds < self.end_s)
 
-    def items(self) -> Iterator[tuple]:
-        """What the file holds, in file order: ("audio", packet) and ("video", array, seconds);
-        video.py routes them (frames to the model, audio and times to the writer)."""
+    def frames(self) -> Iterator[tuple[np.ndarray, Fraction, Fraction | None]]:
+        """(frame, seconds from the first frame read, seconds on the video's clock or None), in
+        display order; the frame is (H, W, 3) RGB or (H, W) grey uint8."""
         while (item := self._queue.get()) is not END:
-            yield item
+            (array, clock), seconds = item
+            yield array, seconds, clock
 
     def check(self) -> None:
         self._thread.join()

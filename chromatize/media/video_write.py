@@ -1,8 +1,12 @@
-"""Writing video through PyAV: H.264 or VP9 frames with the timestamps we set, muxed (in a
-thread) with the input's untouched audio packets; also an animation's frames as a video.
+"""Writing video through PyAV: H.264 or VP9 frames with the timestamps we set, encoded (in a
+thread) into segments (video_parts.py), then joined with the input's untouched audio packets
+into the output; also an animation's frames as a video.
 """
 from __future__ import annotations
 
+import heapq
+import io
+import os
 import queue
 import threading
 from collections import deque
@@ -13,7 +17,8 @@ import numpy as np
 
 from ..fileio import atomic_write
 from ..metadata import KEEP_AND_MARK, Policy, mark_statement
-from .video_read import END, VideoError, VideoReader, pyav
+from .video_parts import Parts, Segment
+from .video_read import END, VideoError, pyav
 
 CONTAINERS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska", ".webm": "webm", ".avi": "avi",
               ".gif": "gif"}
@@ -61,7 +66,8 @@ class Encoder:
     strictly increasing, in 1/90000 s, or 1/fps for AVI (a constant-rate container).
     """
 
-    def __init__(self, out, target: Path, *, width: int, height: int, crf: int, rate: Fraction | None):
+    def __init__(self, out, target: Path, *, width: int, height: int, crf: int, rate: Fraction | None,
+                 last_pts: int | None = None):
         codec, options = encoder_for(target)
         self.out = out
         self.stream = out.add_stream(codec, options={**options, "crf": str(crf)})
@@ -74,7 +80,8 @@ class Encoder:
             self.stream.codec_context.framerate = Fraction(rate)
         self.stream.thread_count = 1                 # the model has the cores
         self._times: deque[int] = deque()
-        self._last: int | None = None
+        self._last: int | None = last_pts           # the frame before (a segment goes on from the one before)
+        self.pts: list[int] = []                    # every frame's timestamp, in time_base
         self.count = 0
 
     def encode(self, rgb: np.ndarray, seconds: Fraction) -> None:
@@ -83,6 +90,7 @@ class Encoder:
         if self._last is not None and pts <= self._last:
             pts = self._last + 1
         self._last = pts
+        self.pts.append(pts)
         frame = pyav().VideoFrame.from_ndarray(rgb, format="rgb24")
         frame.pts, frame.time_base = pts, self.time_base
         self._times.append(pts)
@@ -99,35 +107,30 @@ class Encoder:
             self.out.mux(packet)
 
 
-class VideoWriter:
-    """Encodes and muxes in a thread; owns the output container."""
+class SegmentWriter:
+    """Encodes colour frames in a thread into the parts folder's segments (video_parts.py):
+    put(rgb, seconds) per frame, end_segment(...) after a segment's last frame."""
 
-    def __init__(self, out, video_in, reader: VideoReader, target: Path, crf: int, *, policy: Policy = KEEP_AND_MARK,
-                 software: str = "chromatize"):
-        self.out, self.reader = out, reader
+    def __init__(self, parts: Parts, video_in, target: Path, crf: int):
         ctx = video_in.codec_context
-        self.encoder = Encoder(out, target, width=ctx.width, height=ctx.height, crf=crf,
-                                rate=video_in.average_rate or video_in.guessed_rate)
-        self.stream = self.encoder.stream
-        self.audio = {}
-        for stream in reader.audio:
-            if stream.codec_context.name not in out.supported_codecs:
-                raise VideoError(f"{reader.name}: its {stream.codec_context.name} audio cannot be stored in "
-                                 f"{out.format.name}; choose another output format (mkv holds any)")
-            self.audio[stream.index] = out.add_stream_from_template(stream)
-        copy_tags(reader.container, out, [(video_in, self.stream)] + [(a, self.audio[a.index]) for a in reader.audio],
-                  policy=policy, software=software)
-        self.audio_packets = 0
-        self.times: queue.Queue = queue.Queue()       # each frame's seconds from the start
+        self.parts, self.target, self.crf = parts, target, crf
+        self.size = (ctx.width, ctx.height)
+        self.rate = video_in.average_rate or video_in.guessed_rate
+        self.count = 0                                    # frames encoded by this run
+        self._last_pts = parts.segments[-1].pts[-1] if parts.segments else None
+        self._segment: tuple | None = None                 # (container, Encoder, tmp path) being written
         self._queue: queue.Queue = queue.Queue(maxsize=16)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
-    def put(self, item) -> None:
-        if self._error:
-            raise self._error
-        self._queue.put(item)
+    def put(self, rgb: np.ndarray, seconds: Fraction) -> None:
+        self._send(("frame", rgb, seconds))
+
+    def end_segment(self, clock: Fraction | None, seconds: Fraction, state: dict) -> None:
+        """The frame put last ends a segment: it was shown at `clock` on the video's clock and
+        `seconds` into the output; state: the stabilizer's after it."""
+        self._send(("end", clock, seconds, state))
 
     def finish(self) -> None:
         self._queue.put(END)
@@ -140,44 +143,126 @@ class VideoWriter:
             self._queue.put(END)
             self._thread.join()
 
-    @property
-    def count(self) -> int:
-        return self.encoder.count
+    def _send(self, item) -> None:
+        if self._error:
+            raise self._error
+        self._queue.put(item)
 
     def _run(self) -> None:
-        held: list | None = []                           # audio before the first frame (header not written yet)
         ended = False
         try:
             while (item := self._queue.get()) is not END:
-                if item[0] == "audio":
-                    if held is None:
-                        self._mux_audio(item[1])
-                    else:
-                        held.append(item[1])
-                    continue
-                if held is not None:
-                    if self.reader.rotation:                 # must precede the header
-                        self.stream.set_display_rotation(self.reader.rotation)
-                    for packet in held:
-                        self._mux_audio(packet)
-                    held = None
-                self.encoder.encode(item[1], self.times.get())
+                if item[0] == "frame":
+                    self._encoder().encode(item[1], item[2])
+                    self.count += 1
+                else:
+                    self._close(*item[1:])
             ended = True
-            self.encoder.flush()
         except BaseException as err:                     # surfaced in the main thread by put/finish
             self._error = err
             while not ended and self._queue.get() is not END:   # unblock the producer
                 pass
+        finally:
+            if self._segment:
+                self._segment[0].close()
 
-    def _mux_audio(self, packet) -> None:
-        """Copy the packet untouched but for its stream and, for a slice, its timestamps."""
-        offset = int(self.reader.start_s / packet.time_base) if self.reader.start_s else 0
-        if offset:
-            packet.pts = packet.pts - offset if packet.pts is not None else None
-            packet.dts = packet.dts - offset if packet.dts is not None else None
-        packet.stream = self.audio[packet.stream.index]
-        self.out.mux(packet)
-        self.audio_packets += 1
+    def _encoder(self) -> "Encoder":
+        if self._segment is None:
+            final = self.parts.segment_path(len(self.parts.segments))
+            tmp = final.with_name(final.name + ".tmp")
+            out = pyav().open(str(tmp), "w", format=CONTAINERS[self.target.suffix.lower()])
+            encoder = Encoder(out, self.target, width=self.size[0], height=self.size[1], crf=self.crf,
+                              rate=self.rate, last_pts=self._last_pts)
+            self._segment = (out, encoder, tmp)
+        return self._segment[1]
+
+    def _close(self, clock: Fraction | None, seconds: Fraction, state: dict) -> None:
+        out, encoder, tmp = self._segment
+        encoder.flush()
+        out.close()
+        self._segment = None
+        final = tmp.with_name(tmp.name[:-len(".tmp")])
+        os.replace(tmp, final)
+        self._last_pts = encoder.pts[-1]
+        self.parts.commit(Segment(final.name, len(encoder.pts), encoder.pts, str(encoder.time_base),
+                                  "" if clock is None else str(clock), str(seconds)), state)
+
+
+def check_audio(container_in, target: Path, name: str) -> None:
+    """Stop before any work when the output's container cannot hold the input's audio."""
+    with pyav().open(io.BytesIO(), "w", format=CONTAINERS[target.suffix.lower()]) as probe:
+        for stream in container_in.streams.audio:
+            if stream.codec_context.name not in probe.supported_codecs:
+                raise VideoError(f"{name}: its {stream.codec_context.name} audio cannot be stored in "
+                                 f"{probe.format.name}; choose another output format (mkv holds any)")
+
+
+def join(parts: Parts, container_in, target: Path, tmp: Path, *, start: float | None, end: float | None,
+         rotation: int, policy: Policy = KEEP_AND_MARK, software: str = "chromatize") -> int:
+    """The segments' video packets, with their exact timestamps, and the input's audio packets in
+    [start, end) (shifted by start), interleaved by time into tmp as target's container (stream
+    copy: nothing is encoded again); the input's tags go along as `policy` says. Returns the audio
+    packets copied."""
+    av = pyav()
+    name = Path(container_in.name).name
+    with av.open(str(tmp), "w", format=CONTAINERS[target.suffix.lower()]) as out:
+        with av.open(str(parts.folder / parts.segments[0].file)) as first:
+            video = out.add_stream_from_template(first.streams.video[0])
+        video.time_base = Fraction(parts.segments[0].time_base)
+        if rotation:
+            video.set_display_rotation(rotation)
+        check_audio(container_in, target, name)
+        audio = {s.index: out.add_stream_from_template(s) for s in container_in.streams.audio}
+        copy_tags(container_in, out, [(container_in.streams.video[0], video)] +
+                  [(s, audio[s.index]) for s in container_in.streams.audio], policy=policy, software=software)
+        rate = container_in.streams.video[0].average_rate or container_in.streams.video[0].guessed_rate
+        packets = heapq.merge(_segment_packets(parts, video, rate),
+                              _audio_packets(container_in, audio, start, end), key=lambda item: item[0])
+        copied = 0
+        for _, packet in packets:
+            copied += packet.stream is not video
+            out.mux(packet)
+    return copied
+
+
+def _segment_packets(parts: Parts, video, rate: Fraction | None):
+    """(seconds, packet) of every segment's frames, in order, each with its recorded timestamp and
+    one frame period as its duration (as the encoder gives it)."""
+    av = pyav()
+    for segment in parts.segments:
+        time_base = Fraction(segment.time_base)
+        period = max(1, round(1 / (Fraction(rate) * time_base))) if rate else 0
+        stamps = iter(segment.pts)
+        with av.open(str(parts.folder / segment.file)) as container:
+            for packet in container.demux(container.streams.video[0]):
+                if packet.size == 0:
+                    continue
+                packet.pts = packet.dts = next(stamps)
+                packet.time_base, packet.stream, packet.duration = time_base, video, period
+                yield packet.pts * time_base, packet
+
+
+def _audio_packets(container_in, audio: dict, start: float | None, end: float | None):
+    """(seconds from start, packet) of the input's audio in [start, end), in file order."""
+    if not audio:
+        return
+    container_in.seek(0)
+    if start:
+        container_in.seek(int(start * 1_000_000), backward=True)
+    offset = Fraction(start or 0)
+    for packet in container_in.demux(*[s for s in container_in.streams.audio if s.index in audio]):
+        if packet.pts is None or packet.size == 0:
+            continue
+        seconds = packet.pts * packet.time_base
+        if start is not None and seconds < start - 1e-6:
+            continue
+        if end is not None and seconds >= end:
+            continue
+        shift = int(offset / packet.time_base)
+        packet.pts -= shift
+        packet.dts = packet.dts - shift if packet.dts is not None else None
+        packet.stream = audio[packet.stream.index]
+        yield seconds - offset, packet
 
 
 def write_frames_video(frames: list[np.ndarray], durations_ms: list[int], target: Path, *, crf: int = 18,
