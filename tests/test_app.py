@@ -217,10 +217,10 @@ def test_browser_photo_tab(page, small_photo, tmp_path, shots):
     page.screenshot(path=str(shots / "web-confidence.png"), full_page=True)
 
 
-def _pick_color(page, hex_color: str) -> None:
-    page.locator("#hint-color button.dialog-button").click()
-    page.locator("#hint-color input[type=text]").fill(hex_color)
-    page.locator("#hint-color input[type=text]").press("Enter")
+def _pick_color(page, hex_color: str, *, picker: str = "#hint-color") -> None:
+    page.locator(f"{picker} button.dialog-button").click()
+    page.locator(f"{picker} input[type=text]").fill(hex_color)
+    page.locator(f"{picker} input[type=text]").press("Enter")
     page.locator("h1").first.click()                               # a click outside closes the picker
 
 
@@ -259,6 +259,63 @@ def test_browser_animation_tab_gif(page, tmp_path, shots):
         assert img.n_frames == src.n_frames and img.size == src.size
     page.locator("#video-gif img").first.wait_for()
     page.screenshot(path=str(shots / "web-animation.png"), full_page=True)
+
+
+def _two_shot_video(path: Path) -> Path:
+    """Pans over two example photos with a hard cut between them, 10 frames each, 320x240, grey."""
+    import av
+
+    with av.open(str(path), "w") as box:
+        stream = box.add_stream("libx264", rate=10, options={"crf": "12"})
+        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
+        for name in ("meadow.jpg", "chelsea.jpg"):
+            photo = np.asarray(Image.open(EXAMPLES / name).convert("L").convert("RGB").resize((400, 240)))
+            for i in range(10):
+                frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(photo[:, i * 8:i * 8 + 320]), format="rgb24")
+                box.mux(stream.encode(frame))
+        box.mux(stream.encode(None))
+    return path
+
+
+def test_browser_video_tab_lists_shots_and_a_point_on_a_later_frame_colours_it(page, client, tmp_path, shots):
+    import av
+
+    source = _two_shot_video(tmp_path / "two-shots.mp4")
+    page.get_by_role("tab", name="Animation and video").click()
+    page.locator("#video-in input[type=file]").set_input_files(str(source))
+    table = page.locator("#video-shots")
+    table.get_by_text("10", exact=True).filter(visible=True).first.wait_for(timeout=60_000)
+    rows = re.findall(r"^\s*(\d+)\s+(\d+)\s+([\d.]+)\s+(\d+)\s*$", table.inner_text(), re.M)
+    assert [(r[0], r[1], r[3]) for r in rows] == [("1", "0", "10"), ("2", "10", "10")], table.inner_text()
+    table.get_by_text("2", exact=True).filter(visible=True).first.click()   # shot 2: the slider goes to frame 10
+    number = page.locator("#video-frame input[type=number]")
+    page.wait_for_function("() => document.querySelector('#video-frame input[type=number]').value === '10'")
+    number.fill("14")                                                 # a frame in the middle of shot 2
+    number.press("Enter")
+    page.wait_for_timeout(500)
+    page.locator("#video-canvas img").first.wait_for(timeout=60_000)
+    _pick_color(page, "#2e86c1", picker="#video-color")
+    canvas = page.locator("#video-canvas img").first
+    box = canvas.bounding_box()
+    canvas.click(position={"x": box["width"] * 0.5, "y": box["height"] * 0.5})
+    points = page.locator("#video-points")
+    points.get_by_text("#2e86c1").filter(visible=True).first.wait_for(timeout=60_000)
+    frame, x, y, _ = re.search(r"^\s*1\s+(\d+)\s+([\d.]+)\s+([\d.]+)\s+(#[0-9a-f]{6})", points.inner_text(), re.M).groups()
+    assert int(frame) == 14, points.inner_text()
+    page.locator("#video-go").click()
+    hinted = _download(page, "#video-download", tmp_path / "hinted")
+    auto = _call(client, source)
+    want = _lab(np.array([[[0x2e, 0x86, 0xc1]]], np.uint8))[0, 0, 1:]
+    x, y = int(float(x)), int(float(y))
+
+    def ab(path, index):
+        with av.open(str(path)) as box:
+            frame = next(f for i, f in enumerate(box.decode(video=0)) if i == index)
+        return _lab(frame.to_ndarray(format="rgb24")[y - 2:y + 3, x - 2:x + 3]).reshape(-1, 3)[:, 1:].mean(0)
+
+    assert np.hypot(*(ab(hinted, 14) - want)) < np.hypot(*(ab(auto, 14) - want)) - 5
+    assert np.abs(ab(hinted, 4) - ab(auto, 4)).max() < 2          # shot 1 is left as it was
+    page.screenshot(path=str(shots / "web-video-points.png"), full_page=True)
 
 
 def test_browser_batch_tab_zip(page, small_photo, tmp_path, shots):

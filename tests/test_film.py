@@ -14,7 +14,7 @@ import torch
 from PIL import Image
 
 from chromatize.cli import main
-from chromatize.color import rgb8_to_l, rgb_to_lab
+from chromatize.color import rgb_to_lab
 from chromatize.inference import Colorizer
 from chromatize.inference.points import Point, ShotReference, read_guidance
 from chromatize.media import video as video_module
@@ -55,8 +55,10 @@ def test_hints_name_their_keyframe_by_frame_or_seconds_on_the_command_line_and_i
     assert [(p.frame, p.time) for p in points] == [(240, None), (None, 9.6), (None, 0.5), (None, None),
                                                    (240, None), (None, 9.6)]
     assert points[0] == Point(120, 80, (192, 57, 43), frame=240) and points[3].keyframe == "the first frame"
-    assert refs == [ShotReference(tmp_path / "summer.jpg", shot=3), ShotReference(tmp_path / "summer.jpg", start=60, end=75.5)]
-    assert refs[1].covers(1, 60) and refs[1].covers(9, 75.4) and not refs[1].covers(1, 75.5) and not refs[0].covers(2, 0)
+    summer = tmp_path / "summer.jpg"
+    assert refs == [ShotReference(summer, shot=3), ShotReference(summer, start=60, end=75.5)]
+    assert refs[1].covers(1, 60) and refs[1].covers(9, 75.4) and not refs[1].covers(1, 75.5)
+    assert refs[0].covers(3, 0) and not refs[0].covers(2, 0)
     for bad, message in (("-1:1,2,#000000", "expected X,Y"), ("9.6:1,2,#000000", "expected X,Y"),
                          ("2.5x:1,2,#000000", "expected X,Y")):
         with pytest.raises(ValueError, match=message):
@@ -226,3 +228,15 @@ def test_frames_smaller_than_the_model_size_run_at_their_own_size(hint_colorizer
     m = hint_colorizer.model.multiple
     assert m == 16 and seen == [(16, 16), (64, 32)]              # own size up to the stride; big ones shrink
     assert hint_colorizer.model_shape(8, 12) == (48, 64)         # photos still take the model size
+
+
+def test_a_keyframe_hint_on_a_photo_is_one_line_and_the_batch_goes_on(tmp_path, capsys):
+    torch.manual_seed(0)
+    model = save_model(create_model("unet", width=8, hints=True), tmp_path / "m" / "model.safetensors")
+    Image.fromarray(np.full((32, 48, 3), 120, np.uint8)).save(tmp_path / "photo.png")
+    make_video(tmp_path / "clip.mp4", two_shots(4), fps=10)
+    assert main(["colorize", str(tmp_path / "photo.png"), str(tmp_path / "clip.mp4"), "-o", str(tmp_path / "out"),
+                 "--model", str(model), "--hint", "5:10,10,#ff0000", "-q"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "photo.png" in err[0] and "on frame 5 is for a video or animation" in err[0]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["clip.mp4"]

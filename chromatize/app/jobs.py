@@ -18,9 +18,10 @@ from PIL import Image
 from ..fileio import atomic_write, printable
 from ..images import ImageError, check_pixels, open_image, save_atomic
 from ..inference import DEFAULT_SIZE, Colorizer, load_network, run_folders
-from ..media.animation import is_animation
+from ..media.animation import is_animation, read_animation
 from ..media.batch import SUFFIX, MediaOptions, colorize_media
-from ..media.video_read import frame_count, is_video
+from ..media.shot_list import list_shots
+from ..media.video_read import frame_count, is_video, pyav, read_video_frames
 from ..models.card import is_default
 from ..models.files import DEFAULT_NAME
 
@@ -140,6 +141,44 @@ def gray_preview(path: str | Path, workspace: Workspace) -> Path:
     target = workspace.target(Path(path), ".png")
     save_atomic(img.convert("L"), target)
     return target
+
+
+def film_shots(path: str | Path, workspace: Workspace) -> list[list]:
+    """An animation's or video's shots as table rows: shot, first frame, time (s), frames."""
+    try:
+        shots, _ = list_shots(Path(path))
+    except (ImageError, ValueError, OSError) as err:
+        raise UploadError(str(err).replace(str(path), Path(path).name).splitlines()[0]) from None
+    return [[s.number, s.first, round(s.seconds, 3), s.frames] for s in shots]
+
+
+def frame_preview(path: str | Path, index: int, workspace: Workspace) -> Path:
+    """Frame `index` of an animation or video in grey, for the page to place points on."""
+    path = Path(path)
+    if is_animation(path):
+        frames = iter(read_animation(path).frames)
+    else:
+        try:
+            frames, _ = read_video_frames(path)
+        except ImageError as err:
+            raise UploadError(str(err).replace(str(path), path.name)) from None
+    frame = next((f for i, f in enumerate(frames) if i == index), None)
+    if frame is None:
+        raise UploadError(f"{path.name}: has no frame {index}")
+    target = workspace.folder() / f"frame-{index}.png"
+    save_atomic(Image.fromarray(frame).convert("L"), target)
+    return target
+
+
+def frame_size(path: str | Path) -> tuple[int, int]:
+    """(width, height) of an animation's or video's frames."""
+    path = Path(path)
+    if is_animation(path):
+        with Image.open(path) as img:
+            return img.size
+    with pyav().open(str(path)) as container:
+        ctx = container.streams.video[0].codec_context
+        return ctx.width, ctx.height
 
 
 def colorize_photo(path: str | Path, colorizer: Colorizer, workspace: Workspace, *, hints=None,

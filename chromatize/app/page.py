@@ -6,7 +6,10 @@
                 reference photo to take its colour: an eyedropper); points are listed and can be
                 removed; the result is redrawn after every change; the reference photo also
                 steers the colours as a whole
-    Animation   GIF, WebP, APNG, MP4, AVI, MOV, MKV -> plays in the page, download, stabilizer on/off
+    Animation   GIF, WebP, APNG, MP4, AVI, MOV, MKV -> plays in the page, download, stabilizer on/off;
+                its shots are listed (a click goes to a shot's first frame), a slider picks any
+                frame, and a click on that frame places a point there (a keyframe hint, carried
+                both ways within its shot)
     Batch       several files -> one zip
     /colorize   API: a file (+ optional hints JSON and reference photo) -> the colorized file of the same kind
 """
@@ -31,6 +34,9 @@ from .jobs import (
     colorize_moving,
     colorize_photo,
     confidence_map,
+    film_shots,
+    frame_preview,
+    frame_size,
     gray_preview,
     zip_outputs,
 )
@@ -116,7 +122,28 @@ class Jobs:
         return str(canvas), table, str(result), str(result)
 
     @_user_errors
-    def moving(self, path, stabilize, model, size, strength, progress=gr.Progress(track_tqdm=True)):
+    def film(self, path):
+        """A new upload: its shots, the frame slider over its frames, no points."""
+        path = _path(path)
+        if not path or check_upload(path, self.limits) == "photo":
+            return [], gr.update(value=0, maximum=1), []
+        rows = film_shots(path, self.workspace)
+        last = max(1, rows[-1][1] + rows[-1][3] - 1) if rows else 1
+        return rows, gr.update(value=0, minimum=0, maximum=last), []
+
+    @_user_errors
+    def frame(self, path, index, points):
+        """The chosen frame in grey with the points placed on it drawn, and the points' table."""
+        path = _path(path)
+        table = [[i + 1, p["frame"], p["x"], p["y"], p["color"]] for i, p in enumerate(points)]
+        if not path or check_upload(path, self.limits) == "photo":
+            return None, table
+        preview = frame_preview(path, int(index or 0), self.workspace)
+        here = [p for p in points if p["frame"] == int(index or 0)]
+        return str(_draw_points(preview, here, self.workspace)), table
+
+    @_user_errors
+    def moving(self, path, stabilize, points, model, size, strength, progress=gr.Progress(track_tqdm=True)):
         if not path:
             raise UploadError("upload a GIF, WebP, APNG or video first")
         kind = check_upload(path, self.limits)
@@ -124,7 +151,9 @@ class Jobs:
         if kind == "photo":
             result = colorize_photo(path, colorizer, self.workspace)
             return str(result), None, str(result)
-        result = colorize_moving(path, colorizer, self.workspace, stabilize=bool(stabilize), playable=True)
+        hints = points_from_json(points or [], source="points")
+        result = colorize_moving(path, colorizer, self.workspace, stabilize=bool(stabilize), playable=True,
+                                 hints=hints)
         if kind == "animation":
             return str(result), None, str(result)
         return None, str(result), str(result)
@@ -248,6 +277,7 @@ def _draw_points(gray: Path, points: list, workspace: Workspace) -> Path:
 
 
 def _moving_tab(run: Jobs, knobs) -> None:
+    points = gr.State([])
     with gr.Row():
         source = gr.File(label="GIF, WebP, APNG or video", elem_id="video-in",
                          file_types=[".gif", ".webp", ".png", ".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v"])
@@ -255,11 +285,45 @@ def _moving_tab(run: Jobs, knobs) -> None:
             stabilize = gr.Checkbox(value=True, label="Temporal stabilizer (steady colour from frame to frame)",
                                     elem_id="video-stabilize")
             go = gr.Button("Colorize", variant="primary", elem_id="video-go")
+    with gr.Accordion("Shots, and colour points on any frame (optional)", open=True):
+        shots = gr.Dataframe(headers=["shot", "first frame", "time (s)", "frames"], value=[], interactive=False,
+                             label="Shots (click one to go to its first frame)", elem_id="video-shots")
+        with gr.Row():
+            frame = gr.Slider(0, 1, value=0, step=1, label="Frame", elem_id="video-frame")
+            color = gr.ColorPicker(value=DEFAULT_HINT_COLOR, label="Colour of the next point", elem_id="video-color")
+            clear = gr.Button("Clear points", elem_id="video-clear")
+        canvas = gr.Image(type="filepath", label="Click the frame to place a point on it (carried along its shot)",
+                          interactive=False, elem_id="video-canvas", height=360)
+        table = gr.Dataframe(headers=["#", "frame", "x", "y", "colour"], value=[], interactive=False,
+                             label="Points", elem_id="video-points")
     with gr.Row():
         animation = gr.Image(type="filepath", label="Animation", interactive=False, elem_id="video-gif")
         video = gr.Video(label="Video", interactive=False, elem_id="video-out")
     download = gr.File(label="Download", elem_id="video-download")
-    go.click(run.moving, [source, stabilize, *knobs], [animation, video, download], **UI)
+    view = (run.frame, [source, frame, points], [canvas, table])
+    source.change(run.film, [source], [shots, frame, points], **UI).then(*view, **UI)
+    frame.change(*view, trigger_mode="always_last", **UI)
+    shots.select(_shot_start, None, frame, **UI).then(*view, **UI)
+    canvas.select(_add_frame_point, [source, frame, points, color], points, **RAW).then(*view, **UI)
+    clear.click(lambda: [], None, points, **UI).then(*view, **UI)
+    go.click(run.moving, [source, stabilize, points, *knobs], [animation, video, download], **UI)
+
+
+def _shot_start(evt: gr.SelectData) -> int:
+    """A click on a row of the shots table -> that shot's first frame."""
+    return int(evt.row_value[1]) if evt.row_value else 0
+
+
+def _add_frame_point(path, index, points: list, color: str, evt: gr.SelectData) -> list:
+    """A click on the frame's preview -> a point on that frame, in the frame's own pixels."""
+    path = _path(path)
+    if not path or evt.index is None:
+        return points
+    width, height = frame_size(path)
+    scale = max(width, height) / min(PREVIEW_SIDE, max(width, height))
+    x = min(max(evt.index[0] * scale, 0), width - 1)
+    y = min(max(evt.index[1] * scale, 0), height - 1)
+    return [*points, {"frame": int(index or 0), "x": round(x, 1), "y": round(y, 1), "color": _hex(color)}]
 
 
 def _batch_tab(run: Jobs, knobs) -> None:

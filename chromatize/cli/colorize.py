@@ -18,7 +18,8 @@ def add(sub) -> None:
 
 
 def _add_shots(sub) -> None:
-    p = sub.add_parser("shots", help="list the shots of a video or animation: where it cuts, as colorizing sees it")
+    p = sub.add_parser("shots", help="list the shots of a video or animation: where it cuts, as colorizing "
+                                     "sees it")
     p.add_argument("input", metavar="FILE", help="a video or an animated GIF/WebP/PNG")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument("--thumbnails", metavar="DIR", help="write each shot's first frame into DIR as NAME-shot-001.jpg, ...")

@@ -214,6 +214,9 @@ class Colorizer:
         if not points:
             return None
         self.require_hints("colour hints")
+        if keyed := next((p for p in points if p.frame or p.time is not None), None):
+            raise ValueError(f"the hint at ({keyed.x:g}, {keyed.y:g}) on {keyed.keyframe} is for a video or "
+                             f"animation; a photo has one frame")
         height, width = l_full.shape[-2:]
         check_inside(points, width, height)
         return point_maps(points, (height, width), self.model_shape(height, width))

@@ -83,6 +83,9 @@ def colorize_animation(frames: FrameColorizer, source: Path, target: Path, *, di
         raise ImageError(f"{target}: cannot write an animation as {fmt!r} (use {', '.join(ANIMATION_FORMATS)})")
     anim = read_animation(source)
     frames.reset()
+    if frames.needs_plan:                            # keyframe times are seconds into the animation
+        clock = np.cumsum([0] + anim.durations[:-1]) / 1000
+        frames.plan = frames.make_plan(zip(anim.frames, clock.tolist()), name=source.name)
     colored = list(frames.colorize(anim.frames))
     colorizer = frames.colorizer
     meta = anim.meta.for_output(colorizer.metadata, software=colorizer.software, size=anim.size, icc=None)

@@ -241,12 +241,6 @@ def confidence_path(target: Path) -> Path:
 
 def _predict_chunk(colorizer: Colorizer, loaded: list, report: BatchReport, media: MediaOptions) -> list:
     """(light, ab) predictions aligned with `loaded` ((job, image) pairs); None where an image failed."""
-    keyed = next((p for p in media.hints if p.frame or p.time is not None), None)
-    if keyed:                                         # a photo has one frame: say so for each
-        for job, _ in loaded:
-            _fail(report, job, f"{job.source}: the hint at ({keyed.x:g}, {keyed.y:g}) on {keyed.keyframe} is for "
-                               f"a video or animation; this is a photo")
-        return [None] * len(loaded)
     try:
         return colorizer.predict([img for _, img in loaded], hints=[media.hints] * len(loaded),
                                  reference=media.reference)

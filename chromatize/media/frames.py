@@ -79,7 +79,8 @@ def _point_maps(plan: FramePlan, start: int, l_full: torch.Tensor, small: torch.
     maps = []
     for i in range(len(l_full)):
         points = plan.points_at(start + i)
-        maps.append(point_maps(points, full, tuple(small.shape[-2:])) if points else torch.zeros(1, 3, *small.shape[-2:]))
+        shape = tuple(small.shape[-2:])
+        maps.append(point_maps(points, full, shape) if points else torch.zeros(1, 3, *shape))
     return torch.cat(maps)
 
 

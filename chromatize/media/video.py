@@ -19,7 +19,6 @@ import hashlib
 import time
 from collections import deque
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 
 from tqdm import tqdm
@@ -134,8 +133,8 @@ def _transcode(frames: FrameColorizer, container, parts: Parts, target: Path, st
     writer = SegmentWriter(parts, reader.video, target, crf)
     try:
         remaining = reader.frame_estimate()
-        bar = tqdm(total=first + remaining if remaining else None, initial=first, unit="frame", desc=f"colorizing {reader.name}",
-                   disable=not progress, dynamic_ncols=True)
+        bar = tqdm(total=first + remaining if remaining else None, initial=first, unit="frame",
+                   desc=f"colorizing {reader.name}", disable=not progress, dynamic_ncols=True)
         reader.start()
         frames.reset()
         if frames.stabilizer:
