@@ -82,3 +82,15 @@ def test_hints_on_a_model_without_them_are_an_error_that_says_which():
         colorizer.reference_hint(np.asarray(scene(1)))
     with pytest.raises(ValueError, match="^colour hints need a model trained with hints"):
         colorizer.point_hints(torch.zeros(1, 1, 40, 48), [(3, 4, "#ff0000")])
+
+
+def test_load_passes_its_knobs_on_and_a_colorizer_made_by_hand_calls_its_model_custom(tmp_path):
+    from chromatize.models import save_model
+
+    torch.manual_seed(0)
+    path = save_model(create_model("unet", width=8, hints=True), tmp_path / "m" / "model.safetensors")
+    loaded = load(path, propagate=False, skin=False, size=64, batch_size=3)
+    assert (loaded.propagate, loaded.size, loaded.batch_size) == (False, 64, 3)
+    assert load(path).propagate is True
+    assert loaded.software.endswith("(model model.safetensors)")
+    assert Colorizer(create_model("unet", width=8), size=64).software.endswith("(model custom)")

@@ -2,7 +2,7 @@
 family of subcommands:
 
     train.py      train, alpha, export, models (train's flags made from TrainConfig's fields)
-    colorize.py   colorize (media/batch.py does the work)
+    colorize.py   colorize (media/batch.py does the work), shots (media/shot_list.py)
     evaluate.py   evaluate, evaluate-video (evaluation/)
     serve.py      serve (app/)
     _args.py      argument types shared by them
