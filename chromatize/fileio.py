@@ -46,12 +46,13 @@ def name_bytes(name: str) -> int:
     return len(os.fsencode(name))
 
 
-def atomic_write(path: str | Path, write: Callable[[str], None]) -> Path:
-    """Call write(tmp_path), then rename tmp_path to `path`; nothing is left behind on failure."""
+def atomic_write(path: str | Path, write: Callable[[str], None], *, tmp_folder: Path | None = None) -> Path:
+    """Call write(tmp_path), then rename tmp_path to `path`; nothing is left behind on failure.
+    tmp_folder: where the temporary file goes (on the same file system; default: path's folder)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     sweep_stale(path.parent)
-    fd, tmp = tempfile.mkstemp(prefix=f"{TMP_PREFIX}{os.getpid()}-", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f"{TMP_PREFIX}{os.getpid()}-", suffix=".tmp", dir=tmp_folder or path.parent)
     os.close(fd)
     try:
         write(tmp)

@@ -240,3 +240,21 @@ def test_a_keyframe_hint_on_a_photo_is_one_line_and_the_batch_goes_on(tmp_path, 
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "photo.png" in err[0] and "on frame 5 is for a video or animation" in err[0]
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["clip.mp4"]
+
+
+def test_the_command_line_takes_keyframe_points_and_references_per_shot_from_a_hints_file(tmp_path):
+    torch.manual_seed(0)
+    model = save_model(create_model("unet", width=8, hints=True), tmp_path / "m" / "model.safetensors")
+    src = tmp_path / "clip.mp4"
+    make_video(src, two_shots(), fps=10)
+    Image.fromarray(np.full((32, 32, 3), (40, 120, 220), np.uint8)).save(tmp_path / "blue.png")
+    (tmp_path / "film.json").write_text(json.dumps([{"shot": 2, "reference": "blue.png"},
+                                                     {"time": 0.3, "x": 20, "y": 24, "color": "#e61414"}]))
+    runs = {}
+    for name, extra in (("plain", []), ("guided", ["--hints", str(tmp_path / "film.json")])):
+        assert main(["colorize", str(src), "-o", str(tmp_path / name / "out.mp4"), "--model", str(model),
+                     "--temporal", "off", "-q", *extra]) == 0
+        with av.open(str(tmp_path / name / "out.mp4")) as box:
+            runs[name] = [f.to_ndarray(format="rgb24") for f in box.decode(video=0)]
+    change = [np.abs(a_of(p) - a_of(g)).mean() for p, g in zip(runs["plain"], runs["guided"])]
+    assert min(change[:10]) > 0.3 and min(change[10:]) > 1.0     # shot 1: the point (frame 3, both ways); shot 2: the reference

@@ -180,7 +180,8 @@ def _join(parts: Parts, container, target: Path, start, end, frames: FrameColori
     written = []
     atomic_write(target, lambda tmp: written.append(
         join(parts, container, target, Path(tmp), start=start, end=end, rotation=rotation,
-             policy=colorizer.metadata, software=colorizer.software)))
+             policy=colorizer.metadata, software=colorizer.software)),
+        tmp_folder=parts.folder)                      # killed while joining: the re-run clears it there
     return written[0]
 
 

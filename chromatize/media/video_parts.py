@@ -10,6 +10,7 @@ its last frame, and `progress.json` lists them:
                           segment's frames, their exact timestamps, the time of its last frame on
                           the video's clock, and "finished" once every frame is in
         plan.json         the keyframe and reference plan (keyframes.FramePlan), made once
+        .chromatize-*.tmp the output being joined (renamed over the output when complete)
         part-00000.mp4    the encoded frames (video only, in the output's container, so that their
                           bitstream is what that container wants); part-00000.npz the stabilizer's state
         ...
