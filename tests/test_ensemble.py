@@ -90,3 +90,12 @@ def test_decode_knobs_given_to_load_reach_the_member_that_runs_frames(tmp_path, 
     chosen = inference.load(path, device="cpu", temperature=0.3, chroma_gain=0.2)
     assert (chosen.model.temperature, chosen.model.chroma_gain) == (0.3, 0.2)
     assert (chosen.for_frames().model.temperature, chosen.for_frames().model.chroma_gain) == (0.3, 0.2)
+
+
+def test_an_ensemble_takes_its_decode_knobs_from_its_first_member():
+    first = create_model("unet", width=8, hints=True, temperature=0.3, chroma_gain=0.2)
+    second = create_model("unet", width=4, hints=True, temperature=0.9, chroma_gain=0.0)
+    ensemble = EnsembleColorizer.of([first, second])
+    assert (ensemble.temperature, ensemble.chroma_gain) == (0.3, 0.2)
+    swapped = EnsembleColorizer.of([second, first])
+    assert (swapped.temperature, swapped.chroma_gain) == (0.9, 0.0)

@@ -65,3 +65,15 @@ def test_colorizer_changes_the_face_alone_and_skin_off_is_the_network_as_it_is()
     cy, cx = int(face.cy * photo.height), int(face.cx * photo.width)
     a, b = lab[1:, cy - 3:cy + 4, cx - 3:cx + 4].mean((1, 2)).tolist()
     assert math.hypot(a, b) >= 8 and 25 <= math.degrees(math.atan2(b, a)) <= 80
+
+
+def test_a_face_with_a_users_point_in_it_is_left_to_the_point():
+    torch.manual_seed(0)
+    colorizer = Colorizer(create_model("unet", width=8, depth=2, head="classification", hints=True), size=128,
+                          device="cpu")
+    photo = Image.open(EXAMPLES / "astronaut.jpg")
+    l_full = torch.from_numpy(np.asarray(photo.convert("L"), np.float32) / 255 * 100)[None, None]
+    [face] = colorizer.faces(l_full)
+    inside = (face.cx * photo.width, face.cy * photo.height, "#808080")
+    assert colorizer.faces(l_full, [inside]) == []
+    assert colorizer.faces(l_full, [(2, 2, "#808080")]) == [face]

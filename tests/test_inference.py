@@ -94,3 +94,9 @@ def test_load_passes_its_knobs_on_and_a_colorizer_made_by_hand_calls_its_model_c
     assert load(path).propagate is True
     assert loaded.software.endswith("(model model.safetensors)")
     assert Colorizer(create_model("unet", width=8), size=64).software.endswith("(model custom)")
+
+
+def test_a_one_channel_array_is_a_grey_image_and_other_things_are_named_in_the_error():
+    assert _as_pil(np.zeros((4, 5, 1), np.uint8)).mode == "L"
+    with pytest.raises(TypeError, match="got int"):
+        _as_pil(3)

@@ -65,3 +65,27 @@ def test_auc_perfect_hand_value_and_rebalancing():
     rare = np.r_[np.zeros(75), np.ones(76)]
     assert rebalanced == pytest.approx((1.0 + np.trapezoid(rare) / 150) / 2)
     assert rebalanced < plain                                              # rare colours weigh more
+
+
+def test_ciede2000_takes_the_short_way_round_the_hue_circle_both_ways():
+    lab1 = np.array([[60.0, 30.0, -5.0], [60.0, 30.0, 5.0]])       # hues 350.5 and 9.5 degrees
+    lab2 = lab1[::-1].copy()
+    ours = metrics.ciede2000(lab1, lab2)
+    assert np.allclose(ours, skcolor.deltaE_ciede2000(lab1, lab2), atol=1e-6) and ours[0] == pytest.approx(ours[1])
+    assert ours[0] < 10                                              # 19 degrees of hue apart: a small difference
+
+
+def test_metrics_say_what_is_wrong():
+    with pytest.raises(ValueError, match="no pixels were added"):
+        metrics.AucAccumulator().result()
+    with pytest.raises(ValueError, match=r"SSIM needs images of at least \d+x\d+ px, got \(4, 4\)"):
+        metrics.ssim(np.zeros((4, 4, 3), np.uint8), np.zeros((4, 4, 3), np.uint8))
+
+
+def test_auc_adds_up_what_several_calls_add():
+    pred, truth = np.zeros((4, 2)), np.array([[0.0, 0.0], [0.0, 0.0], [30.0, 0.0], [30.0, 0.0]])
+    once, twice = metrics.AucAccumulator(), metrics.AucAccumulator()
+    once.add(pred, truth)
+    twice.add(pred[:2], truth[:2])
+    twice.add(pred[2:], truth[2:])
+    assert twice.result() == pytest.approx(once.result()) and once.result()[0] < 1
