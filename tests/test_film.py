@@ -258,3 +258,20 @@ def test_the_command_line_takes_keyframe_points_and_references_per_shot_from_a_h
             runs[name] = [f.to_ndarray(format="rgb24") for f in box.decode(video=0)]
     change = [np.abs(a_of(p) - a_of(g)).mean() for p, g in zip(runs["plain"], runs["guided"])]
     assert min(change[:10]) > 0.3 and min(change[10:]) > 1.0     # shot 1: the point (frame 3, both ways); shot 2: the reference
+
+
+def test_an_animation_takes_keyframe_points_by_frame_number_or_by_its_frames_durations(tmp_path):
+    torch.manual_seed(0)
+    model = save_model(create_model("unet", width=8, hints=True), tmp_path / "m" / "model.safetensors")
+    src = tmp_path / "pan.gif"
+    images = [Image.fromarray(f) for f in moving_frames(6)]
+    images[0].save(src, save_all=True, append_images=images[1:], duration=50, loop=0)
+    runs = {}
+    for name, extra in (("plain", []), ("frame", ["--hint", "5:20,24,#e61414"]), ("time", ["--hint", "0.26s:20,24,#e61414"])):
+        assert main(["colorize", str(src), "-o", str(tmp_path / name), "--model", str(model), "--format", "png",
+                     "-q", *extra]) == 0
+        with Image.open(tmp_path / name / "pan.png") as img:
+            runs[name] = [np.asarray(img.seek(i) or img.convert("RGB")) for i in range(img.n_frames)]
+    assert all(np.array_equal(a, b) for a, b in zip(runs["frame"], runs["time"]))     # 0.26 s: frame 5 (0.25 s)
+    first = [a_of(runs[name][0]) for name in ("plain", "frame")]
+    assert (first[1] - first[0]).max() > 10                    # carried back to the first frame

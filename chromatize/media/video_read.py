@@ -107,6 +107,7 @@ class VideoReader:
         self._queue: queue.Queue = queue.Queue(maxsize=32)
         self._error: BaseException | None = None
         self._stopping = False
+        self._ended = False                     # END taken from the queue
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def frame_estimate(self) -> int | None:
@@ -175,6 +176,7 @@ class VideoReader:
         while (item := self._queue.get()) is not END:
             (array, clock), seconds = item
             yield array, seconds, clock
+        self._ended = True
 
     def check(self) -> None:
         self._thread.join()
@@ -204,12 +206,13 @@ class VideoReader:
         return end
 
     def stop(self) -> None:
-        """Let the thread end early (after an error elsewhere) and wait for it."""
-        if not self._thread.is_alive():
+        """Let the thread end early (after an error elsewhere) and wait for it. (It may still be
+        alive after its END was taken by frames(): then there is nothing more to drain.)"""
+        if self._thread.ident is None:
             return
         self._stopping = True
-        while self._queue.get() is not END:
-            pass
+        while not self._ended:
+            self._ended = self._queue.get() is END
         self._thread.join()
 
 
