@@ -61,6 +61,8 @@ class FlowStabilizer:
         self.ab_tol = ab_tol
         cv2 = _cv2()
         self._dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_FAST)
+        self.knobs = {"keep": keep, "fb_tol": fb_tol, "lum_tol": lum_tol, "ab_tol": ab_tol,
+                      "cut_threshold": cut_threshold}
         self._prev: _Previous | None = None
         self._cuts = CutDetector(cut_threshold)
         self.cuts = 0               # scene cuts seen (first frame excluded)

@@ -100,11 +100,19 @@ def _job_signature(frames: FrameColorizer, target: Path, start, end, crf) -> dic
     reference = frames.reference
     if hasattr(reference, "numpy"):
         reference = hashlib.sha1(reference.float().numpy().tobytes()).hexdigest()
-    stabilizer = vars(frames.stabilizer).copy() if frames.stabilizer else {}
     return {"output": target.suffix.lower(), "start": start, "end": end, "crf": crf, "software": c.software,
-            "model": type(c.model).__name__, "size": c.size, "strength": c.strength, "batch": c.batch_size,
+            "model": f"{type(c.model).__name__} {_fingerprint(c.model)}", "size": c.size, "strength": c.strength, "batch": c.batch_size,
             "hints": repr(frames.hints), "references": repr(frames.references), "reference": str(reference),
-            "temporal": repr({k: v for k, v in stabilizer.items() if isinstance(v, (int, float))})}
+            "temporal": frames.stabilizer.knobs if frames.stabilizer else "off"}
+
+
+def _fingerprint(model) -> str:
+    """A short hash of a network's first and last weights (another model under the same name)."""
+    params = [p for p in model.parameters()] if hasattr(model, "parameters") else []
+    if not params:
+        return "-"
+    data = b"".join(p.detach().float().cpu().numpy().tobytes()[:4096] for p in (params[0], params[-1]))
+    return hashlib.sha1(data).hexdigest()[:12]
 
 
 def _plan(frames: FrameColorizer, parts: Parts, source: Path, start, end) -> FramePlan:
