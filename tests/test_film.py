@@ -275,3 +275,22 @@ def test_an_animation_takes_keyframe_points_by_frame_number_or_by_its_frames_dur
     assert all(np.array_equal(a, b) for a, b in zip(runs["frame"], runs["time"]))     # 0.26 s: frame 5 (0.25 s)
     first = [a_of(runs[name][0]) for name in ("plain", "frame")]
     assert (first[1] - first[0]).max() > 10                    # carried back to the first frame
+
+
+def test_the_plan_stops_reading_frames_once_every_point_is_carried(hint_colorizer, tmp_path):
+    frames, read = two_shots() + two_shots(), []
+
+    def source():
+        for i, frame in enumerate(frames):
+            read.append(i)
+            yield frame, i / 10
+
+    plan = FrameColorizer(hint_colorizer, hints=[Point(20, 24, RED, frame=3)]).make_plan(source())
+    assert max(read) == 10 and sorted(plan.points) == list(range(10))    # to the cut after the point's shot
+    read.clear()
+    photo = tmp_path / "p.png"
+    Image.fromarray(np.full((8, 8, 3), 90, np.uint8)).save(photo)
+    plan = FrameColorizer(hint_colorizer, hints=[Point(20, 24, RED, frame=3)],
+                          references=[ShotReference(photo, shot=4)]).make_plan(source())
+    assert max(read) == 39 and [s.first for s in plan.shots] == [0, 10, 20, 30]   # references need every frame
+    assert plan.reference_at(29) is None and plan.reference_at(30) == str(photo)

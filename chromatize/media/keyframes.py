@@ -8,8 +8,9 @@ frames of its shot or time range; the last entry that covers a frame wins, and f
 covers take the run's --reference (if any).
 
 plan_frames makes the FramePlan in one pass over the frames' small L before colorizing (video.py
-decodes the film twice when there are keyframes or shot references; an animation's frames are in
-memory). The frames of a shot that holds a keyframe are spooled to a temporary file at model size
+decodes the film twice when there are keyframes or shot references, the first time only up to the
+end of the last shot with a point, unless references per shot need every frame; an animation's
+frames are in memory). The frames of a shot that holds a keyframe are spooled to a temporary file at model size
 (about 50 KB a frame), so memory does not grow with a long shot.
 """
 from __future__ import annotations
@@ -29,7 +30,7 @@ from .stabilize import PointTracker
 
 @dataclass
 class FramePlan:
-    shots: list[Shot]
+    shots: list[Shot]           # the shots the plan passed over (it stops once every point is carried)
     points: dict[int, list[Point]] = field(default_factory=dict)       # frame -> its points, full-size pixels
     references: list[tuple[int, str | None]] = field(default_factory=list)   # (first frame, photo) runs
 
@@ -67,6 +68,8 @@ def plan_frames(smalls: Iterable[tuple[np.ndarray, float, tuple[int, int]]], poi
     planner = _Planner(points, references, threshold, name)
     for l_small, seconds, full in smalls:
         planner.add(to_l8(l_small), float(seconds), tuple(full))
+        if planner.settled:                         # every point carried, no references: the rest needs none
+            break
     return planner.finish()
 
 
@@ -97,6 +100,10 @@ class _Planner:
         if self.spool is not None:
             self.spool.append(l8)
         self.seconds = [*self.seconds[-1:], seconds]
+
+    @property
+    def settled(self) -> bool:
+        return not (self.waiting or self.placed or self.references) and self.index > 0
 
     def _place_times(self, seconds: float) -> None:
         """A time's keyframe is the last frame shown at or before it: known once a later frame comes."""
