@@ -1,7 +1,9 @@
 """Colorizing a sequence of same-size frames: batched through the model, then steadied.
 
 Frames are (H, W, 3) RGB or (H, W) grey uint8 arrays; the model sees their L (a colour frame is
-colorized from its L, like a photo). Video, animations and evaluate-video all go through here.
+colorized from its L, like a photo) at its size, or at their own when they are smaller (rounded up
+to the network's stride). Each frame's points and reference come from the keyframe plan
+(keyframes.py). Video, animations and evaluate-video all go through here.
 """
 from __future__ import annotations
 
@@ -94,7 +96,9 @@ class FrameColorizer:
     stabilizer `temporal` ('flow' or 'off'; see stabilize.py) between model and merge.
     Points (on the first frame, or on keyframes) are carried along the motion within their shot and
     references apply per shot as the plan says (keyframes.py): give `plan`, or hints and
-    references and the frames are planned first. A `reference` photo applies to the other frames."""
+    references and the frames are planned first. A `reference` photo applies to the other frames.
+    One FrameColorizer plans one clip: make another for the next (reset() forgets only the
+    stabilizer's past)."""
 
     def __init__(self, colorizer: Colorizer, *, temporal: str = "flow", hints=None, reference=None,
                  references: list[ShotReference] = (), plan: FramePlan | None = None, **knobs):
