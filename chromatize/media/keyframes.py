@@ -23,9 +23,14 @@ from typing import Iterable
 
 import numpy as np
 
+from ..images import ImageError
 from ..inference.points import Point, ShotReference
 from .shots import CUT_THRESHOLD, CutDetector, Shot, to_l8
 from .stabilize import PointTracker
+
+
+class KeyframeError(ImageError, ValueError):
+    """A keyframe or point the clip does not have; the message names the clip and the point."""
 
 
 @dataclass
@@ -110,7 +115,7 @@ class _Planner:
         for p in [p for p in self.waiting if p.time is not None and p.time < seconds - 1e-6]:
             self.waiting.remove(p)
             if self.index == 0:
-                raise ValueError(f"{self.name}: the hint at ({p.x:g}, {p.y:g}) on {p.keyframe} is before its "
+                raise KeyframeError(f"{self.name}: the hint at ({p.x:g}, {p.y:g}) on {p.keyframe} is before its "
                                  f"first frame ({seconds:g} s)")
             self.placed.append((self.index - 1, p))
 
@@ -140,7 +145,7 @@ class _Planner:
         """The point on its keyframe and carried forward to `end` and back to the shot's first frame."""
         height, width = self.full
         if not (0 <= point.x < width and 0 <= point.y < height):
-            raise ValueError(f"{self.name}: the hint at ({point.x:g}, {point.y:g}) on {point.keyframe} is outside "
+            raise KeyframeError(f"{self.name}: the hint at ({point.x:g}, {point.y:g}) on {point.keyframe} is outside "
                              f"the {width}x{height} frame")
         self._put(key, point)
         for frames in (range(key + 1, end), range(key - 1, self.shot_first - 1, -1)):
@@ -158,7 +163,7 @@ class _Planner:
     def finish(self) -> FramePlan:
         """Close the last shot; a keyframe past the end is an error naming the point."""
         if self.index < 0:
-            raise ValueError(f"{self.name}: no frames")
+            raise KeyframeError(f"{self.name}: no frames")
         last = self.seconds[-1]
         period = self.seconds[-1] - self.seconds[0] if len(self.seconds) == 2 else 1.0
         for p in [p for p in self.waiting if p.time is not None and p.time < last + period - 1e-6]:
@@ -168,7 +173,7 @@ class _Planner:
             p = self.waiting[0]
             what = f"its {self.index + 1} frames (0-{self.index})" if p.time is None else \
                 f"its frames ({self.first_seconds:g}-{last + period:g} s)"
-            raise ValueError(f"{self.name}: the hint at ({p.x:g}, {p.y:g}) on {p.keyframe} is outside {what}")
+            raise KeyframeError(f"{self.name}: the hint at ({p.x:g}, {p.y:g}) on {p.keyframe} is outside {what}")
         self.index += 1
         self._close_shot()
         return self.plan
