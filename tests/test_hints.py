@@ -330,3 +330,31 @@ def test_one_json_reader_for_hints_files_the_page_and_the_api():
                                          r'not read: frames \(it reads color, frame, time, x, y\)$'):
         points_from_json('[{"x": 1, "y": 2, "color": "#000000"}, {"frames": 240, "x": 1, "y": 2, "color": "#000000"}]',
                          source="hints.json")
+
+
+def test_a_wider_patch_covers_its_square_and_a_point_on_the_first_column_is_inside():
+    from chromatize.inference.points import check_inside
+
+    maps = point_maps([Point(10, 10, (255, 0, 0))], full=(20, 20), small=(20, 20), patch=5)
+    assert maps[0, 2].sum() == 25 and maps[0, 2, 8:13, 8:13].all()
+    check_inside([Point(0, 0, (1, 2, 3))], 10, 5)
+
+
+def test_bad_keyframes_and_references_are_named(tmp_path):
+    from chromatize.inference.points import points_from_json, read_guidance, read_hints
+
+    for frame in (1.5, "3", True):
+        with pytest.raises(ValueError, match="is not a frame number"):
+            Point.make(1, 2, "#000000", frame=frame)
+    assert Point.make(1, 2, "#000000", time=0).time == 0.0
+    with pytest.raises(ValueError, match=r"^h: not a JSON list of .* \(a JSON dict\)$"):
+        points_from_json('{"x": 1}', source="h")
+    (tmp_path / "p.jpg").write_bytes(b"")
+    hints = tmp_path / "h.json"
+    hints.write_text('[{"reference": "p.jpg", "from": 5, "to": 5}]')
+    with pytest.raises(ValueError, match="to must be after from"):
+        read_guidance([], hints)
+    hints.write_text('[{"reference": "p.jpg", "shot": 1}]')
+    assert read_guidance(["7:1,2,#000000"], hints)[0][0].frame == 7
+    with pytest.raises(ValueError, match="reference entries apply to videos"):
+        read_hints([], hints)

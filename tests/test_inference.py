@@ -100,3 +100,29 @@ def test_a_one_channel_array_is_a_grey_image_and_other_things_are_named_in_the_e
     assert _as_pil(np.zeros((4, 5, 1), np.uint8)).mode == "L"
     with pytest.raises(TypeError, match="got int"):
         _as_pil(3)
+
+
+def test_colorize_to_file_takes_the_hints_and_the_reference_and_marks_the_file(tmp_path):
+    from PIL import Image
+
+    torch.manual_seed(0)
+    colorizer = Colorizer(create_model("unet", width=8, hints=True), size=64, device="cpu")
+    photo = scene(3, size=(64, 48)).convert("L")
+    reference = scene(9, size=(32, 32))
+    hints = [(10, 10, "#e61414")]
+    out = colorizer.colorize_to_file(photo, tmp_path / "o.png", hints=hints, reference=reference)
+    expected = np.asarray(colorizer.colorize(photo, hints=hints, reference=reference))
+    assert np.array_equal(np.asarray(Image.open(out).convert("RGB")), expected)
+    assert not np.array_equal(expected, np.asarray(colorizer.colorize(photo, reference=reference)))
+    assert not np.array_equal(expected, np.asarray(colorizer.colorize(photo, hints=hints)))
+    assert Image.open(out).getexif()[0x0131] == colorizer.software
+
+
+def test_a_folder_without_a_model_and_an_export_to_another_suffix_say_so(tmp_path):
+    from chromatize.models.export import export
+    from chromatize.models.files import RUN_WEIGHTS, resolve
+
+    with pytest.raises(FileNotFoundError, match=f"no {', '.join(RUN_WEIGHTS[:-1])} or {RUN_WEIGHTS[-1]} in this folder"):
+        resolve(tmp_path)
+    with pytest.raises(ValueError, match=r"model.pt: the output must end in .safetensors or .onnx"):
+        export(["default"], tmp_path / "model.pt")
