@@ -257,7 +257,8 @@ def test_the_command_line_takes_keyframe_points_and_references_per_shot_from_a_h
         with av.open(str(tmp_path / name / "out.mp4")) as box:
             runs[name] = [f.to_ndarray(format="rgb24") for f in box.decode(video=0)]
     change = [np.abs(a_of(p) - a_of(g)).mean() for p, g in zip(runs["plain"], runs["guided"])]
-    assert min(change[:10]) > 0.3 and min(change[10:]) > 1.0     # shot 1: the point (frame 3, both ways); shot 2: the reference
+    # shot 1: the point (on frame 3, carried both ways); shot 2: the reference
+    assert min(change[:10]) > 0.3 and min(change[10:]) > 1.0
 
 
 def test_an_animation_takes_keyframe_points_by_frame_number_or_by_its_frames_durations(tmp_path):
@@ -267,7 +268,8 @@ def test_an_animation_takes_keyframe_points_by_frame_number_or_by_its_frames_dur
     images = [Image.fromarray(f) for f in moving_frames(6)]
     images[0].save(src, save_all=True, append_images=images[1:], duration=50, loop=0)
     runs = {}
-    for name, extra in (("plain", []), ("frame", ["--hint", "5:20,24,#e61414"]), ("time", ["--hint", "0.26s:20,24,#e61414"])):
+    for name, extra in (("plain", []), ("frame", ["--hint", "5:20,24,#e61414"]),
+                        ("time", ["--hint", "0.26s:20,24,#e61414"])):
         assert main(["colorize", str(src), "-o", str(tmp_path / name), "--model", str(model), "--format", "png",
                      "-q", *extra]) == 0
         with Image.open(tmp_path / name / "pan.png") as img:

@@ -122,7 +122,8 @@ def test_a_folder_without_a_model_and_an_export_to_another_suffix_say_so(tmp_pat
     from chromatize.models.export import export
     from chromatize.models.files import RUN_WEIGHTS, resolve
 
-    with pytest.raises(FileNotFoundError, match=f"no {', '.join(RUN_WEIGHTS[:-1])} or {RUN_WEIGHTS[-1]} in this folder"):
+    names = f"{', '.join(RUN_WEIGHTS[:-1])} or {RUN_WEIGHTS[-1]}"
+    with pytest.raises(FileNotFoundError, match=f"no {names} in this folder"):
         resolve(tmp_path)
     with pytest.raises(ValueError, match=r"model.pt: the output must end in .safetensors or .onnx"):
         export(["default"], tmp_path / "model.pt")
