@@ -10,6 +10,7 @@ at every call, and pytest runs the tests that reach the mutated function (mutmut
 rings), survives when all pass.
 
     python scripts/mutation_run.py --worker 0 --workers 2 [--sample 0.3 --seed 0] [--module chromatize.color]
+        [--survivors]     (only the mutants that survived before: after tests were added to kill them)
 """
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ def main() -> None:
     p.add_argument("--sample", type=float, default=1.0, help="share of each module's mutants to run")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--module", action="append", default=[], help="only these modules (dotted names)")
+    p.add_argument("--survivors", action="store_true", help="run again only the mutants that survived")
     args = p.parse_args()
     os.chdir("mutants")
     sys.path.insert(0, os.getcwd())
@@ -45,6 +47,10 @@ def main() -> None:
     todo = [name for name in _mutants(args) if _is_mine(name, args)]
     out = Path(f"runner-{args.worker}.json")
     done = json.loads(out.read_text()) if out.exists() else {}
+    if args.survivors:
+        todo = [name for name in todo if done.get(name) == SURVIVED]
+        for name in todo:
+            del done[name]
     signal.signal(signal.SIGALRM, _ring)
     for i, name in enumerate(todo):
         if name in done:
