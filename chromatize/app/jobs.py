@@ -162,7 +162,11 @@ def frame_preview(path: str | Path, index: int, workspace: Workspace) -> Path:
             frames, _ = read_video_frames(path)
         except ImageError as err:
             raise UploadError(str(err).replace(str(path), path.name)) from None
-    frame = next((f for i, f in enumerate(frames) if i == index), None)
+    try:
+        frame = next((f for i, f in enumerate(frames) if i == index), None)
+    finally:
+        if hasattr(frames, "close"):
+            frames.close()                            # the video's container and its decoder threads
     if frame is None:
         raise UploadError(f"{path.name}: has no frame {index}")
     target = workspace.folder() / f"frame-{index}.png"
