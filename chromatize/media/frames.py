@@ -65,11 +65,14 @@ def predictions(colorizer: Colorizer, frames: Iterable[np.ndarray], *, plan: Fra
 
 def _chunks(frames: Iterable[np.ndarray], first: int, size: int, *, key) -> Iterator[tuple[int, list]]:
     """(first index, frames) batches of at most `size` frames that share key(index)."""
-    chunk, start = [], first
+    chunk, start, start_key = [], first, None
     for index, frame in enumerate(frames, first):
-        if chunk and (len(chunk) == size or key(index) != key(start)):
+        this = key(index)
+        if chunk and (len(chunk) == size or this != start_key):
             yield start, chunk
             chunk, start = [], index
+        if not chunk:
+            start_key = this
         chunk.append(frame)
     if chunk:
         yield start, chunk

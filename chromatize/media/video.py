@@ -101,7 +101,8 @@ def _job_signature(frames: FrameColorizer, target: Path, start, end, crf) -> dic
     if hasattr(reference, "numpy"):
         reference = hashlib.sha1(reference.float().numpy().tobytes()).hexdigest()
     return {"output": target.suffix.lower(), "start": start, "end": end, "crf": crf, "software": c.software,
-            "model": f"{type(c.model).__name__} {_fingerprint(c.model)}", "size": c.size, "strength": c.strength, "batch": c.batch_size,
+            "model": f"{type(c.model).__name__} {_fingerprint(c.model)}", "size": c.size, "strength": c.strength,
+            "batch": c.batch_size,
             "hints": repr(frames.hints), "references": repr(frames.references), "reference": str(reference),
             "temporal": frames.stabilizer.knobs if frames.stabilizer else "off"}
 
@@ -111,7 +112,7 @@ def _fingerprint(model) -> str:
     params = [p for p in model.parameters()] if hasattr(model, "parameters") else []
     if not params:
         return "-"
-    data = b"".join(p.detach().float().cpu().numpy().tobytes()[:4096] for p in (params[0], params[-1]))
+    data = b"".join(p.detach().flatten()[:1024].float().cpu().numpy().tobytes() for p in (params[0], params[-1]))
     return hashlib.sha1(data).hexdigest()[:12]
 
 

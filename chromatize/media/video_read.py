@@ -100,7 +100,6 @@ class VideoReader:
         self.name = Path(container.name).name
         self.sliced = start is not None or end is not None
         self.gray = self.video.codec_context.pix_fmt in GRAY_FORMATS
-        self.rotation = 0
         self._times = FrameTimes(self.video.time_base, self.video.average_rate or self.video.guessed_rate)
         self.last_time = 0.0                    # seconds of the last decoded frame
         self.damage: str | None = None          # why decoding stopped early, when it did
@@ -149,8 +148,6 @@ class VideoReader:
                         if self.end_s is not None and frame.time >= self.end_s:
                             return
                         continue
-                    if not self._times.started:
-                        self.rotation = int(getattr(frame, "rotation", 0) or 0)
                     if frame.time is not None:
                         self.last_time = float(frame.time)
                     array = frame.to_ndarray(format="gray" if self.gray else "rgb24")

@@ -201,17 +201,15 @@ def join(parts: Parts, container_in, target: Path, tmp: Path, *, start: float | 
          rotation: int, policy: Policy = KEEP_AND_MARK, software: str = "chromatize") -> int:
     """The segments' video packets, with their exact timestamps, and the input's audio packets in
     [start, end) (shifted by start), interleaved by time into tmp as target's container (stream
-    copy: nothing is encoded again); the input's tags go along as `policy` says. Returns the audio
-    packets copied."""
+    copy: nothing is encoded again); the input's tags go along as `policy` says. The audio was
+    checked to fit the container before any work (check_audio). Returns the audio packets copied."""
     av = pyav()
-    name = Path(container_in.name).name
     with av.open(str(tmp), "w", format=CONTAINERS[target.suffix.lower()]) as out:
         with av.open(str(parts.folder / parts.segments[0].file)) as first:
             video = out.add_stream_from_template(first.streams.video[0])
         video.time_base = Fraction(parts.segments[0].time_base)
         if rotation:
             video.set_display_rotation(rotation)
-        check_audio(container_in, target, name)
         audio = {s.index: out.add_stream_from_template(s) for s in container_in.streams.audio}
         copy_tags(container_in, out, [(container_in.streams.video[0], video)] +
                   [(s, audio[s.index]) for s in container_in.streams.audio], policy=policy, software=software)
