@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import json
 import math
+import statistics
 
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from conftest import scene
 from PIL import Image
 
@@ -207,6 +209,25 @@ def test_old_prints_see_red_darker_and_blue_lighter_and_stay_in_range():
     assert curve[..., 50] - curve[..., 45] > curve[..., 5] - curve[..., 0]    # steeper mid-tones: a toe
     out = degrade_lab(rgb_to_lab(torch.rand(1, 3, 32, 32)), torch.Generator().manual_seed(1), p=1.0)
     assert out.shape == (1, 1, 32, 32) and out.min() >= 0 and out.max() <= 100
+
+
+def test_a_scan_sets_a_faded_prints_levels_and_grain_survives_a_large_scans_shrinking():
+    from chromatize.degrade import grain, levels
+
+    faded = 25 + torch.rand(1, 1, 64, 64) * 50                                 # L 25-75: lifted blacks, dull whites
+    out = levels(faded, torch.Generator().manual_seed(0))
+    low, high = torch.quantile(out.flatten(), 0.005), torch.quantile(out.flatten(), 0.995)
+    assert 0 <= low <= 4.01 and 95.99 <= high <= 100.01
+    assert torch.equal(out.flatten().argsort(), faded.flatten().argsort())   # the order of tones kept
+
+    def shrunk_grain(side: int, seed: int) -> float:                       # grain's sigma seen at 256 px
+        flat = torch.full((1, 1, side, side), 50.0)
+        noisy = grain(flat, torch.Generator().manual_seed(seed))
+        return float(F.interpolate(noisy, size=(256, 256), mode="area").std())
+
+    small = statistics.median(shrunk_grain(256, s) for s in range(8))
+    large = statistics.median(shrunk_grain(1024, s) for s in range(8))
+    assert small > 0.5 and 0.5 < large / small < 1.5        # per-pixel noise would average out to a quarter
 
 
 def test_training_with_hints_and_old_photo_damage_runs(photo_dir, tmp_path):
