@@ -3,9 +3,9 @@
     .venv/bin/python benchmarks/old_photos.py splits/test.txt --root ../shared/data \
         --model gray --model default [--seed 0]
 
-Each photo's lightness gets the degradations of chromatize/degrade.py (grain, blur, lost
-resolution, JPEG, fading, scratches and dust, vignetting; seeded per photo, so every model sees
-the same damage). The model colorizes the damaged grey; its a,b are put on the photo's clean L
+Each photo becomes an old print by chromatize/degrade.py (an old plate's colour response, then the
+camera's, film's, paper's, years' and scanner's damage; seeded per photo, so every model sees the
+same print). The model colorizes the damaged grey; its a,b are put on the photo's clean L
 and scored against the photo: only the colour counts. Also prints the same models on the clean
 grey photos for comparison. (Same as `chromatize evaluate ... --old-photos SEED`.)
 """

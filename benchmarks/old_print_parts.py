@@ -10,6 +10,10 @@ and are scored against the photo (colour alone, as `chromatize evaluate --old-ph
     film         film_lightness as in training (a random mix of the eye's and the plate's response)
     STEP         one of degrade.py's damages (grain, blur, ...) at full probability on the clean L
     all          degrade_lab as `evaluate --old-photos` uses it
+With --tones, what undoing the print's tone curve could give (its lightness remapped, order kept):
+    all, own tones   to the photo's own L histogram (an oracle: the most a global fix can give)
+    all, mean tones  to the mean histogram of the clean photos of the set (no oracle)
+    clean, mean tones  the same remapping on the clean L (what it costs photos that are not old)
 Printed: the mean colour PSNR per condition and its loss against clean, median over photos too.
 """
 from __future__ import annotations
@@ -40,6 +44,17 @@ def plate(lab: torch.Tensor, g) -> torch.Tensor:
     return luminance_to_l(y)
 
 
+QUANTILES = torch.linspace(0, 1, 257)
+
+
+def matched(l: torch.Tensor, quantiles: torch.Tensor) -> torch.Tensor:
+    """(1, 1, H, W) L remapped so that its histogram follows the quantile function `quantiles`."""
+    flat = l.flatten()
+    ranks = torch.empty_like(flat)
+    ranks[flat.argsort()] = torch.linspace(0, 1, flat.numel())
+    return torch.from_numpy(np.interp(ranks.numpy(), QUANTILES.numpy(), quantiles.numpy())).float().view_as(l)
+
+
 def conditions() -> dict:
     table = {"clean": lambda lab, g: lab[:, :1], "plate": plate, "film": degrade.film_lightness}
     for step, _ in degrade.DEGRADATIONS:
@@ -56,18 +71,28 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--limit", type=int, default=0, help="every k-th photo, to keep this many")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--tones", action="store_true", help="the tone-undoing conditions instead of the steps")
     args = parser.parse_args()
     paths = list_photos(args.photos, root=args.root)
     if args.limit and len(paths) > args.limit:
         paths = paths[::len(paths) // args.limit][:args.limit]
     colorizer = make_colorizer(args.model, size=args.size)
     table = conditions()
+    if args.tones:
+        truths = [rgb_to_lab(torch.from_numpy(np.asarray(open_image(p).convert("RGB")) / 255.0).permute(2, 0, 1)[None])
+                  for p in paths]
+        mean = torch.stack([torch.quantile(t[0, 0].flatten().float(), QUANTILES) for t in truths]).mean(0)
+        table = {"clean": table["clean"], "all": table["all"],
+                 "all, own tones": lambda lab, g: matched(degrade.degrade_lab(lab, g), torch.quantile(lab[0, 0].flatten(), QUANTILES)),
+                 "all, mean tones": lambda lab, g: matched(degrade.degrade_lab(lab, g), mean),
+                 "clean, mean tones": lambda lab, g: matched(lab[:, :1], mean)}
     scores: dict[str, list[float]] = {name: [] for name in table}
     for index, path in enumerate(paths):
         truth = np.asarray(open_image(path).convert("RGB"))
         lab = rgb_to_lab(torch.from_numpy(truth / 255.0).permute(2, 0, 1)[None]).float()     # (1, 3, H, W)
         for name, make in table.items():
-            g = torch.Generator().manual_seed(zlib.crc32(f"{args.seed}/{index}/{name}".encode()))
+            key = "all" if name.startswith("all") else name                  # the same print for each fix
+            g = torch.Generator().manual_seed(zlib.crc32(f"{args.seed}/{index}/{key}".encode()))
             l = make(lab, g)
             grey = lab_to_rgb(torch.cat((l, torch.zeros_like(lab[:, 1:])), 1))[0, 0]
             seen = Image.fromarray((grey * 255).round().byte().numpy())
@@ -77,10 +102,10 @@ def main() -> None:
     print(file=sys.stderr)
     clean = np.asarray(scores["clean"])
     print(f"{args.model} on {len(paths)} photos, colour alone")
-    print(f"{'condition':<12}{'PSNR':>8}{'loss':>8}{'median loss':>13}")
+    print(f"{'condition':<18}{'PSNR':>8}{'loss':>8}{'median loss':>13}")
     for name, values in scores.items():
         loss = clean - np.asarray(values)
-        print(f"{name:<12}{statistics.fmean(values):>8.2f}{loss.mean():>8.2f}{np.median(loss):>13.2f}")
+        print(f"{name:<18}{statistics.fmean(values):>8.2f}{loss.mean():>8.2f}{np.median(loss):>13.2f}")
 
 
 if __name__ == "__main__":
