@@ -82,8 +82,9 @@ def main() -> None:
         truths = [rgb_to_lab(torch.from_numpy(np.asarray(open_image(p).convert("RGB")) / 255.0).permute(2, 0, 1)[None])
                   for p in paths]
         mean = torch.stack([torch.quantile(t[0, 0].flatten().float(), QUANTILES) for t in truths]).mean(0)
+        own = lambda lab: torch.quantile(lab[0, 0].flatten(), QUANTILES)           # noqa: E731
         table = {"clean": table["clean"], "all": table["all"],
-                 "all, own tones": lambda lab, g: matched(degrade.degrade_lab(lab, g), torch.quantile(lab[0, 0].flatten(), QUANTILES)),
+                 "all, own tones": lambda lab, g: matched(degrade.degrade_lab(lab, g), own(lab)),
                  "all, mean tones": lambda lab, g: matched(degrade.degrade_lab(lab, g), mean),
                  "clean, mean tones": lambda lab, g: matched(lab[:, :1], mean)}
     scores: dict[str, list[float]] = {name: [] for name in table}

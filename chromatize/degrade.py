@@ -9,7 +9,7 @@ skies burn out white and skin, lips and red cloth print dark. `film_lightness` t
 luminance with a random spectral weighting of linear R, G, B between the eye's (CIE Y) and an
 orthochromatic plate's (0.02, 0.38, 0.60), the eye's kept a third of the time. Then the image
 went through a camera, a print, the years and a scanner, in that order; each step below is
-applied with its own probability (P, checked against the 24 genuine 1912 prints of the shared
+applied with its own probability (DEGRADATIONS; checked against the 24 genuine 1912 prints of the shared
 data with benchmarks/old_print_stats.py: they keep a full range of tones, since whoever scanned
 them set the levels, and show coarse grain, little blur and some vignetting):
     camera     blur       Gaussian blur, sigma 0.4-1.2 px at 256 px
