@@ -32,16 +32,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from chromatize import degrade  # noqa: E402
-from chromatize.color import lab_to_rgb, luminance_to_l, rgb_to_lab, srgb_to_linear  # noqa: E402
+from chromatize.color import lab_to_rgb, rgb8_to_l, rgb_to_lab  # noqa: E402
 from chromatize.evaluation import metrics  # noqa: E402
 from chromatize.evaluation.photos import list_photos, make_colorizer, with_lightness_of  # noqa: E402
 from chromatize.images import open_image  # noqa: E402
-
-
-def plate(lab: torch.Tensor, g) -> torch.Tensor:
-    linear = srgb_to_linear(lab_to_rgb(lab))
-    y = torch.einsum("c,bchw->bhw", torch.tensor(degrade.ORTHO, dtype=lab.dtype), linear)[:, None]
-    return luminance_to_l(y)
 
 
 QUANTILES = torch.linspace(0, 1, 257)
@@ -56,7 +50,8 @@ def matched(l: torch.Tensor, quantiles: torch.Tensor) -> torch.Tensor:
 
 
 def conditions() -> dict:
-    table = {"clean": lambda lab, g: lab[:, :1], "plate": plate, "film": degrade.film_lightness}
+    table = {"clean": lambda lab, g: lab[:, :1], "plate": lambda lab, g: degrade.spectral_lightness(lab, degrade.ORTHO),
+             "film": degrade.film_lightness}
     for step, _ in degrade.DEGRADATIONS:
         table[step.__name__] = lambda lab, g, step=step: step(lab[:, :1], g).clamp(0, 100)
     table["all"] = degrade.degrade_lab
@@ -79,9 +74,8 @@ def main() -> None:
     colorizer = make_colorizer(args.model, size=args.size)
     table = conditions()
     if args.tones:
-        truths = [rgb_to_lab(torch.from_numpy(np.asarray(open_image(p).convert("RGB")) / 255.0).permute(2, 0, 1)[None])
-                  for p in paths]
-        mean = torch.stack([torch.quantile(t[0, 0].flatten().float(), QUANTILES) for t in truths]).mean(0)
+        l_of = lambda path: rgb8_to_l(np.asarray(open_image(path).convert("RGB"))[None]).flatten()   # noqa: E731
+        mean = torch.stack([torch.quantile(l_of(p), QUANTILES) for p in paths]).mean(0)   # the set's mean histogram
         own = lambda lab: torch.quantile(lab[0, 0].flatten(), QUANTILES)           # noqa: E731
         table = {"clean": table["clean"], "all": table["all"],
                  "all, own tones": lambda lab, g: matched(degrade.degrade_lab(lab, g), own(lab)),

@@ -21,13 +21,12 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import torch
 from PIL import Image, ImageFilter
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from chromatize.color import rgb_to_lab  # noqa: E402
+from chromatize.color import rgb8_to_l  # noqa: E402
 from chromatize.evaluation.photos import degraded_gray, list_photos  # noqa: E402
 from chromatize.images import find_images, open_image  # noqa: E402
 
@@ -57,8 +56,9 @@ def stats(l: np.ndarray) -> dict[str, float]:
             "detail": float(np.hypot(gx, gy).mean())}
 
 
-def l_of(rgb: np.ndarray) -> torch.Tensor:
-    return rgb_to_lab(torch.from_numpy(rgb / 255.0).permute(2, 0, 1)[None]).float()       # (1, 3, H, W)
+def l_of(image: Image.Image) -> np.ndarray:
+    """An image shrunk to SIDE -> (H, W) L."""
+    return rgb8_to_l(np.asarray(shrink(image).convert("RGB"))[None])[0, 0].numpy()
 
 
 def main() -> None:
@@ -70,13 +70,12 @@ def main() -> None:
     args = parser.parse_args()
     sets: dict[str, list[dict]] = {"genuine old": [], "clean L": [], "degrade.py": []}
     for path in find_images(Path(args.old)):
-        grey = np.asarray(shrink(open_image(path)).convert("RGB"))
-        sets["genuine old"].append(stats(l_of(grey)[0, 0].numpy()))
+        sets["genuine old"].append(stats(l_of(open_image(path))))
     for index, path in enumerate(list_photos(args.photos, root=args.root)):
         truth = np.asarray(open_image(path).convert("RGB"))
-        sets["clean L"].append(stats(l_of(np.asarray(shrink(Image.fromarray(truth))))[0, 0].numpy()))
+        sets["clean L"].append(stats(l_of(Image.fromarray(truth))))
         old = degraded_gray(truth, seed=(args.seed, index))              # at full size, as evaluate does
-        sets["degrade.py"].append(stats(l_of(np.asarray(shrink(Image.fromarray(old).convert("RGB"))))[0, 0].numpy()))
+        sets["degrade.py"].append(stats(l_of(Image.fromarray(old))))
     keys = list(sets["clean L"][0])
     print(f"{'statistic':<10}" + "".join(f"{name + f' ({len(rows)})':>26}" for name, rows in sets.items()))
     for key in keys:

@@ -64,20 +64,23 @@ def _scale(l: torch.Tensor) -> float:
     return max(1.0, max(l.shape[-2:]) / BASE_SIDE)
 
 
+def _gaussian(l: torch.Tensor, sigma: float) -> torch.Tensor:
+    k = 2 * int(3 * sigma) + 1
+    return gaussian_blur2d(l, (k, k), (sigma, sigma), border_type="reflect")
+
+
 def _blurred(l: torch.Tensor, sigma: float) -> torch.Tensor:
     """Gaussian blur of sigma pixels at 256 px (sigma x the image's scale on larger ones; done at
     256 px and brought back up, which a smooth result allows)."""
     scale = _scale(l)
-    small = l if scale == 1 else F.interpolate(l, scale_factor=1 / scale, mode="area")
-    k = 2 * int(3 * sigma) + 1
-    small = gaussian_blur2d(small, (k, k), (sigma, sigma), border_type="reflect")
-    return small if scale == 1 else F.interpolate(small, size=l.shape[-2:], mode="bilinear", align_corners=False)
+    if scale == 1:
+        return _gaussian(l, sigma)
+    small = _gaussian(F.interpolate(l, scale_factor=1 / scale, mode="area"), sigma)
+    return F.interpolate(small, size=l.shape[-2:], mode="bilinear", align_corners=False)
 
 
 def blur(l: torch.Tensor, g) -> torch.Tensor:
-    sigma = _uniform(0.4, 1.2, g) * _scale(l)
-    k = 2 * int(3 * sigma) + 1
-    return gaussian_blur2d(l, (k, k), (sigma, sigma), border_type="reflect")
+    return _gaussian(l, _uniform(0.4, 1.2, g) * _scale(l))
 
 
 def vignette(l: torch.Tensor, g) -> torch.Tensor:
@@ -183,7 +186,11 @@ def film_lightness(lab: torch.Tensor, g: torch.Generator | None = None) -> torch
     if torch.rand((), generator=g) < 1 / 3:
         return lab[:, :1]
     mix = _uniform(0, 1, g)
-    weights = [(1 - mix) * e + mix * o for e, o in zip(EYE, ORTHO)]
+    return spectral_lightness(lab, [(1 - mix) * e + mix * o for e, o in zip(EYE, ORTHO)])
+
+
+def spectral_lightness(lab: torch.Tensor, weights) -> torch.Tensor:
+    """(B, 3, H, W) Lab -> (B, 1, H, W) L of the luminance under `weights` of linear R, G, B."""
     linear = srgb_to_linear(lab_to_rgb(lab))                                   # (B, 3, H, W) in [0, 1]
     y = torch.einsum("c,bchw->bhw", torch.tensor(weights, dtype=lab.dtype), linear)[:, None]   # (B, 1, H, W)
     return luminance_to_l(y)
