@@ -13,11 +13,15 @@ seed; gradients are averaged by DDP; validation is split over the ranks and summ
 """
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
+from datetime import timedelta
 
 import torch
 import torch.distributed as dist
+
+log = logging.getLogger("chromatize")
 
 
 def resolve_device(name: str = "auto") -> torch.device:
@@ -131,6 +135,20 @@ def device_for(info: Dist, device: str) -> str:
     return device
 
 
-def teardown() -> None:
-    if dist.is_initialized():
+def teardown(*, together: bool = False) -> None:
+    """Leave the process group. together (the command ended well on this rank): wait, at most a
+    minute, for the other ranks first; a rank that destroys the group while another still talks to
+    it can abort in gloo's threads at exit ("terminate called without an active exception"). A
+    rank that failed leaves at once, so torchrun stops the rest."""
+    if not dist.is_initialized():
+        return
+    try:
+        if together:
+            if dist.get_backend() == "gloo":
+                dist.monitored_barrier(timeout=timedelta(seconds=60))
+            else:
+                dist.barrier()
+    except RuntimeError as err:                  # a rank that failed or left: go without it
+        log.warning("leaving the process group without the other ranks: %s", str(err).splitlines()[0])
+    finally:
         dist.destroy_process_group()

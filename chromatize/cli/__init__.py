@@ -42,8 +42,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if not args.quiet else logging.WARNING,
                         format="%(levelname)s: %(message)s")
     previous = signal.signal(signal.SIGTERM, _terminate)
+    code = 1
     try:
-        return args.run(args)
+        code = args.run(args)
+        return code
     except (ValueError, FileNotFoundError, FileExistsError, FloatingPointError, ImageError, ImportError) as err:
         if args.debug:
             raise
@@ -65,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, previous)
         from ..runtime import teardown
 
-        teardown()
+        teardown(together=code == 0)
 
 def _terminate(signum, frame) -> None:
     raise Terminated()
