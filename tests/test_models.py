@@ -345,3 +345,32 @@ def test_hint_spread_weighs_hinted_cells_by_their_hinted_share():
     pooled[0, :, 1, 1] = torch.tensor([-0.5, 0.0, 0.25])                # a quarter-hinted one
     out = spread(features, pooled)[0]
     assert torch.allclose(out[0], torch.full((2, 2), (0.5 * 1 - 0.5 * 0.25) / 1.25), atol=1e-3)
+
+
+def test_equalized_lightness_ignores_an_increasing_tone_curve_and_keeps_flat_areas_flat():
+    from chromatize.models.lite_unet import equalized_l
+    torch.manual_seed(0)
+    l = torch.rand(2, 1, 48, 64) * 60 + 20
+    faded = 10 + 0.8 * 100 * (l / 100) ** 1.7                  # gamma, lifted blacks, lowered whites
+    same, clean = equalized_l(faded), equalized_l(l)
+    assert (same - clean).abs().max() < 1.5                      # within the bins' piecewise-linear steps
+    assert clean.min() >= 0 and clean.max() <= 100 and clean.max() - clean.min() > 95     # spread over the range
+    ranks = l[0].flatten().argsort()
+    assert (clean[0].flatten()[ranks].diff() >= 0).all()         # order kept within an image
+    flat = torch.full((1, 1, 16, 16), 40.0)
+    assert equalized_l(flat).unique().numel() == 1
+
+
+def test_lite_unet_equalized_starts_as_the_model_it_is_trained_from_and_then_reads_the_tones_of_the_image(tmp_path):
+    from chromatize.models._io import init_from
+    torch.manual_seed(0)
+    plain = create_model("lite_unet", decoder=[8, 8, 8, 8]).eval()
+    path = save_model(plain, tmp_path / "plain.safetensors")
+    model = create_model("lite_unet", decoder=[8, 8, 8, 8], equalized=True).eval()
+    assert init_from(model, path) == ["tone_stem.weight"]
+    l_norm = torch.rand(1, 1, 64, 64) * 2 - 1
+    with torch.no_grad():
+        assert torch.equal(model(l_norm), plain(l_norm))         # the zero start: the same network
+        model.tone_stem.weight.normal_(0, 0.5)
+        assert not torch.allclose(model(l_norm), plain(l_norm))
+    assert load_model(save_model(model, tmp_path / "eq.safetensors")).config["equalized"] is True

@@ -60,7 +60,9 @@ def _compare(model, path):
     return session
 
 
-@pytest.mark.parametrize("name,options", [("lite_unet", {"decoder": [8, 8, 8, 8]}), ("unet", {"width": 8})])
+@pytest.mark.parametrize("name,options", [("lite_unet", {"decoder": [8, 8, 8, 8]}),
+                                          ("lite_unet", {"decoder": [8, 8, 8, 8], "equalized": True}),
+                                          ("unet", {"width": 8})])
 def test_a_tiny_model_in_onnxruntime_equals_pytorch(tmp_path, name, options):
     torch.manual_seed(0)
     model = create_model(name, temperature=0.5, chroma_gain=0.5, **options).eval()

@@ -7,6 +7,10 @@ and the reference palette (B, Q + 2) of hint_inputs.py.
     grey    L -> the grey sRGB of that lightness, three equal channels, the encoder's scaling
     stem    EfficientNet stem conv 3->32 /2, + a 3x3/s2 conv of the point maps (zero-initialised,
             so the pretrained stem starts unchanged)                         (B, 32, H/2, W/2)
+            With equalized=True, + a 3x3/s2 conv (zero-initialised too) of the grey of the
+            equalized L (equalized_l: each pixel's share of the image darker than it), which a
+            global change of the tones (fading, a paper's curve, the scanner's levels) leaves as
+            it was: an old print and its clean photo give the network the same equalized input
     encoder taps s4 (24), s8 (40), s16 (112), s32 (320); pooled head features (B, 1280)
     global  pooled (+ reference palette through a linear layer) -> MLP -> (B, d32), broadcast
             over s32 and fused with it by a 3x3 conv                           (B, d32, H/32, W/32)
@@ -47,6 +51,22 @@ from ._registry import register_model
 from .efficientnet_lite import HEAD, STEM, TAP_CHANNELS, EfficientNetLite0, load_pretrained, scale_input
 
 DECODER = (192, 128, 96, 64)        # d32, d16, d8, d4
+
+
+EQUALIZE_BINS = 64
+
+
+def equalized_l(l: torch.Tensor, bins: int = EQUALIZE_BINS) -> torch.Tensor:
+    """(B, 1, H, W) L in [0, 100] -> the same shape: 100 x the image's cumulative histogram of L at
+    each pixel (piecewise linear over `bins` bins of L, so a flat area stays flat). Any increasing
+    map of the tones leaves it as it was, up to the bins."""
+    b = l.shape[0]
+    x = (l.float().clamp(0, 100) * (bins / 100)).flatten(1)                  # (B, N) in bins
+    index = x.floor().clamp(max=bins - 1)
+    share = torch.zeros(b, bins, device=l.device).scatter_add(1, index.long(), torch.ones_like(x)) / x.shape[1]
+    below = torch.cumsum(share, dim=1) - share                                # (B, bins) share under each bin
+    cdf = below.gather(1, index.long()) + (x - index) * share.gather(1, index.long())
+    return (100 * cdf).reshape(l.shape).to(l.dtype)
 
 
 def _pooled_points(points: torch.Tensor, scale: int) -> torch.Tensor:
@@ -102,13 +122,14 @@ class LiteUNetColorizer(BinColorNet):
     takes_hints = True
 
     def __init__(self, *, head: str = "classification", bin_step: int = 10, temperature: float = 0.38,
-                 chroma_gain: float = 0.0, decoder: list[int] | tuple[int, ...] = DECODER, **retired):
+                 chroma_gain: float = 0.0, decoder: list[int] | tuple[int, ...] = DECODER,
+                 equalized: bool = False, **retired):
         if len(decoder) != 4 or any(int(c) < 1 for c in decoder):
             raise ValueError(f"decoder must be 4 channel counts (1/32, 1/16, 1/8, 1/4), got {decoder!r}")
         _check_retired(retired)
         d32, d16, d8, d4 = (int(c) for c in decoder)
         super().__init__(head=head, bin_step=bin_step, temperature=temperature, chroma_gain=chroma_gain,
-                         decoder=[d32, d16, d8, d4])
+                         decoder=[d32, d16, d8, d4], **({"equalized": True} if equalized else {}))
         extra = {s: 3 for s in HINT_SCALES}
         self.spread = HintSpread(TAP_CHANNELS[8] + TAP_CHANNELS[16])
         extra[8], extra[4] = extra[8] + 3, extra[4] + 3
@@ -116,6 +137,10 @@ class LiteUNetColorizer(BinColorNet):
         del self.encoder._fc                                   # the ImageNet classes are not used here
         self.hint_stem = nn.Conv2d(3, STEM, 3, stride=2, padding=1, bias=False)
         nn.init.zeros_(self.hint_stem.weight)
+        self.tone_stem = None
+        if equalized:
+            self.tone_stem = nn.Conv2d(1, STEM, 3, stride=2, padding=1, bias=False)
+            nn.init.zeros_(self.tone_stem.weight)
         self.global_in = nn.Linear(HEAD, d32)
         self.reference_in = nn.Linear(reference_dim(self.bin_centers.shape[0]), d32)
         self.global_mlp = nn.Sequential(nn.ReLU(inplace=True), nn.Linear(d32, d32), nn.ReLU(inplace=True))
@@ -155,8 +180,12 @@ class LiteUNetColorizer(BinColorNet):
                 reference: torch.Tensor | None = None) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         b, _, h, w = l_norm.shape
         points = empty_points(b, h, w, like=l_norm) if points is None else points.to(l_norm.dtype)
-        gray = scale_input(l_to_gray(denormalize_l(l_norm.float()))).to(l_norm.dtype)   # (B, 1, H, W)
-        taps, pooled = self.encoder(gray.expand(-1, 3, -1, -1), extra_stem=self.hint_stem(points))
+        l = denormalize_l(l_norm.float())
+        gray = scale_input(l_to_gray(l)).to(l_norm.dtype)                      # (B, 1, H, W)
+        stem = self.hint_stem(points)
+        if self.tone_stem is not None:
+            stem = stem + self.tone_stem(scale_input(l_to_gray(equalized_l(l))).to(l_norm.dtype))
+        taps, pooled = self.encoder(gray.expand(-1, 3, -1, -1), extra_stem=stem)
         if reference is None:
             reference = empty_reference(b, self.bin_centers.shape[0], like=pooled)
         g = self.global_mlp(self.global_in(pooled) + self.reference_in(reference.to(pooled.dtype)))  # (B, d32)
