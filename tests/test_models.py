@@ -366,11 +366,26 @@ def test_lite_unet_equalized_starts_as_the_model_it_is_trained_from_and_then_rea
     torch.manual_seed(0)
     plain = create_model("lite_unet", decoder=[8, 8, 8, 8]).eval()
     path = save_model(plain, tmp_path / "plain.safetensors")
-    model = create_model("lite_unet", decoder=[8, 8, 8, 8], equalized=True).eval()
+    model = create_model("lite_unet", decoder=[8, 8, 8, 8], equalized="stem").eval()
     assert init_from(model, path) == ["tone_stem.weight"]
     l_norm = torch.rand(1, 1, 64, 64) * 2 - 1
     with torch.no_grad():
         assert torch.equal(model(l_norm), plain(l_norm))         # the zero start: the same network
         model.tone_stem.weight.normal_(0, 0.5)
         assert not torch.allclose(model(l_norm), plain(l_norm))
-    assert load_model(save_model(model, tmp_path / "eq.safetensors")).config["equalized"] is True
+    assert load_model(save_model(model, tmp_path / "eq.safetensors")).config["equalized"] == "stem"
+
+
+def test_lite_unet_equalized_channel_feeds_the_encoder_a_tone_blind_third_channel_and_bad_values_are_refused():
+    torch.manual_seed(0)
+    model = create_model("lite_unet", decoder=[8, 8, 8, 8], equalized="channel").eval()
+    seen = []
+    model.encoder.register_forward_pre_hook(lambda _m, args: seen.append(args[0]))
+    l_norm = torch.rand(1, 1, 64, 64) * 1.2 - 0.8
+    with torch.no_grad():
+        model(l_norm)
+        model(0.5 * l_norm + 0.3)                                   # the same photo, faded and lightened
+    assert not torch.allclose(seen[0][:, 0], seen[1][:, 0])        # the grey channels follow the tones
+    assert (seen[0][:, 2] - seen[1][:, 2]).abs().max() < 0.05      # the equalized one hardly moves
+    with pytest.raises(ValueError, match="equalized must be one of"):
+        create_model("lite_unet", equalized="blue")

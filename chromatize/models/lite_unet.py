@@ -7,10 +7,12 @@ and the reference palette (B, Q + 2) of hint_inputs.py.
     grey    L -> the grey sRGB of that lightness, three equal channels, the encoder's scaling
     stem    EfficientNet stem conv 3->32 /2, + a 3x3/s2 conv of the point maps (zero-initialised,
             so the pretrained stem starts unchanged)                         (B, 32, H/2, W/2)
-            With equalized=True, + a 3x3/s2 conv (zero-initialised too) of the grey of the
-            equalized L (equalized_l: each pixel's share of the image darker than it), which a
-            global change of the tones (fading, a paper's curve, the scanner's levels) leaves as
-            it was: an old print and its clean photo give the network the same equalized input
+            equalized: the grey of the equalized L too (equalized_l: each pixel's share of the
+            image darker than it), which a global change of the tones (fading, a paper's curve,
+            the scanner's levels) leaves as it was, so an old print and its clean photo give the
+            network the same equalized input: "stem" adds it by a 3x3/s2 conv, zero-initialised;
+            "channel" puts it in the encoder's third (blue) input channel, through the pretrained
+            stem (it starts away from the network it was trained from)
     encoder taps s4 (24), s8 (40), s16 (112), s32 (320); pooled head features (B, 1280)
     global  pooled (+ reference palette through a linear layer) -> MLP -> (B, d32), broadcast
             over s32 and fused with it by a 3x3 conv                           (B, d32, H/32, W/32)
@@ -54,6 +56,7 @@ DECODER = (192, 128, 96, 64)        # d32, d16, d8, d4
 
 
 EQUALIZE_BINS = 64
+EQUALIZED = (None, "stem", "channel")        # how the equalized L enters (module docstring, "stem")
 
 
 def equalized_l(l: torch.Tensor, bins: int = EQUALIZE_BINS) -> torch.Tensor:
@@ -123,13 +126,15 @@ class LiteUNetColorizer(BinColorNet):
 
     def __init__(self, *, head: str = "classification", bin_step: int = 10, temperature: float = 0.38,
                  chroma_gain: float = 0.0, decoder: list[int] | tuple[int, ...] = DECODER,
-                 equalized: bool = False, **retired):
+                 equalized: str | None = None, **retired):
         if len(decoder) != 4 or any(int(c) < 1 for c in decoder):
             raise ValueError(f"decoder must be 4 channel counts (1/32, 1/16, 1/8, 1/4), got {decoder!r}")
         _check_retired(retired)
+        if equalized not in EQUALIZED:
+            raise ValueError(f"equalized must be one of {EQUALIZED}, got {equalized!r}")
         d32, d16, d8, d4 = (int(c) for c in decoder)
         super().__init__(head=head, bin_step=bin_step, temperature=temperature, chroma_gain=chroma_gain,
-                         decoder=[d32, d16, d8, d4], **({"equalized": True} if equalized else {}))
+                         decoder=[d32, d16, d8, d4], **({"equalized": equalized} if equalized else {}))
         extra = {s: 3 for s in HINT_SCALES}
         self.spread = HintSpread(TAP_CHANNELS[8] + TAP_CHANNELS[16])
         extra[8], extra[4] = extra[8] + 3, extra[4] + 3
@@ -137,8 +142,8 @@ class LiteUNetColorizer(BinColorNet):
         del self.encoder._fc                                   # the ImageNet classes are not used here
         self.hint_stem = nn.Conv2d(3, STEM, 3, stride=2, padding=1, bias=False)
         nn.init.zeros_(self.hint_stem.weight)
-        self.tone_stem = None
-        if equalized:
+        self.equalized, self.tone_stem = equalized, None
+        if equalized == "stem":
             self.tone_stem = nn.Conv2d(1, STEM, 3, stride=2, padding=1, bias=False)
             nn.init.zeros_(self.tone_stem.weight)
         self.global_in = nn.Linear(HEAD, d32)
@@ -182,10 +187,14 @@ class LiteUNetColorizer(BinColorNet):
         points = empty_points(b, h, w, like=l_norm) if points is None else points.to(l_norm.dtype)
         l = denormalize_l(l_norm.float())
         gray = scale_input(l_to_gray(l)).to(l_norm.dtype)                      # (B, 1, H, W)
-        stem = self.hint_stem(points)
-        if self.tone_stem is not None:
-            stem = stem + self.tone_stem(scale_input(l_to_gray(equalized_l(l))).to(l_norm.dtype))
-        taps, pooled = self.encoder(gray.expand(-1, 3, -1, -1), extra_stem=stem)
+        stem, rgb = self.hint_stem(points), gray.expand(-1, 3, -1, -1)
+        if self.equalized:
+            flat = scale_input(l_to_gray(equalized_l(l))).to(l_norm.dtype)     # (B, 1, H, W)
+            if self.tone_stem is not None:
+                stem = stem + self.tone_stem(flat)
+            else:
+                rgb = torch.cat((gray, gray, flat), dim=1)
+        taps, pooled = self.encoder(rgb, extra_stem=stem)
         if reference is None:
             reference = empty_reference(b, self.bin_centers.shape[0], like=pooled)
         g = self.global_mlp(self.global_in(pooled) + self.reference_in(reference.to(pooled.dtype)))  # (B, d32)
