@@ -14,7 +14,7 @@
 #   before: splits/previous/).
 # Ship: the default is an ensemble of two networks: network 1 of the default before fine-tuned on
 # everything in splits/train.txt with sampling weighted by source group, then on with more and more
-# old prints (degrade.py, calibrated against genuine 1912 prints), and network 2 of the default before
+# old prints (degrade.py, calibrated against genuine 1912 prints) and a tone-blind input, and network 2 of the default before
 # as it was (fine-tuning it too cost the general tune photos 0.36 dB: BENCHMARKS.md, "People and old
 # photos"); about 145 minutes on 2 cores from nothing (35 + 45 + 20 + 15 + 15 + 15), steps 0-4:
 #   0. the default before's two networks (664 images: splits/previous/train.txt, validated on
@@ -28,15 +28,18 @@
 #      degrade.py as it was before its calibration, commit 72c5cb9)
 #   2. BUDGET_MIN=45 bash scripts/train_default.sh runs/ftN1 --init runs/ft1/best.pt --lr 1e-4 --epochs 15 \
 #        --steps-per-epoch 40 --seed 9 --degrade 0.5 --group-weights general=0.4,people=0.3,food=0.15,objects=0.15
-#   3. BUDGET_MIN=45 bash scripts/train_default.sh runs/ftN1c --init runs/ftN1/best.pt --lr 1e-4 --epochs 15 \
-#        --steps-per-epoch 40 --seed 12 --degrade 0.7 --group-weights general=0.4,people=0.3,food=0.15,objects=0.15
-#   4. BUDGET_MIN=45 bash scripts/train_default.sh runs/ftN1d --init runs/ftN1c/best.pt --lr 1e-4 --epochs 15 \
-#        --steps-per-epoch 40 --seed 13 --degrade 0.8 --group-weights general=0.4,people=0.3,food=0.15,objects=0.15
-#      (600 steps each: 12-15 minutes alone; 50 %, 70 % and then 80 % of the inputs old prints)
+#   3. BUDGET_MIN=45 bash scripts/train_default.sh runs/ftE5a --init runs/ftN1/best.pt --lr 1e-4 --epochs 15 \
+#        --steps-per-epoch 40 --seed 12 --degrade 0.8 --group-weights general=0.4,people=0.3,food=0.15,objects=0.15 \
+#        --model-option equalized=channel
+#   4. BUDGET_MIN=45 bash scripts/train_default.sh runs/ftE5 --init runs/ftE5a/best.pt --lr 1e-4 --epochs 15 \
+#        --steps-per-epoch 40 --seed 13 --degrade 0.8 --group-weights general=0.4,people=0.3,food=0.15,objects=0.15 \
+#        --model-option equalized=channel
+#      (600 steps each: 12-15 minutes alone; 50 % and then 80 % of the inputs old prints; from step 3 on
+#      the encoder's third input channel is the equalized lightness, models/lite_unet.py)
 # then, with the decode knobs chosen on tune (benchmarks/decode_sweep.py splits/tune.txt --root ../shared/data
 # --model runs/ft1/best.pt --ensemble-with runs/s4/best.pt --temperatures 0.45 0.5 0.55 0.65 0.8 --gains 0 0.04,
 # the rule: best mean PSNR with delta_cf <= 12; kept for steps 2-4):
-#   .venv/bin/chromatize export runs/ftN1d/best.pt runs/s4/best.pt chromatize/weights/default.safetensors \
+#   .venv/bin/chromatize export runs/ftE5/best.pt runs/s4/best.pt chromatize/weights/default.safetensors \
 #       --half --temperature T --chroma-gain G
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -361,19 +361,18 @@ def test_equalized_lightness_ignores_an_increasing_tone_curve_and_keeps_flat_are
     assert equalized_l(flat).unique().numel() == 1
 
 
-def test_lite_unet_equalized_starts_as_the_model_it_is_trained_from_and_then_reads_the_tones_of_the_image(tmp_path):
+def test_lite_unet_equalized_takes_every_weight_of_a_plain_model_and_keeps_its_option_in_the_file(tmp_path):
     from chromatize.models._io import init_from
     torch.manual_seed(0)
     plain = create_model("lite_unet", decoder=[8, 8, 8, 8]).eval()
     path = save_model(plain, tmp_path / "plain.safetensors")
-    model = create_model("lite_unet", decoder=[8, 8, 8, 8], equalized="stem").eval()
-    assert init_from(model, path) == ["tone_stem.weight"]
+    model = create_model("lite_unet", decoder=[8, 8, 8, 8], equalized="channel").eval()
+    assert init_from(model, path) == []                           # the same layers: only the input differs
     l_norm = torch.rand(1, 1, 64, 64) * 2 - 1
     with torch.no_grad():
-        assert torch.equal(model(l_norm), plain(l_norm))         # the zero start: the same network
-        model.tone_stem.weight.normal_(0, 0.5)
         assert not torch.allclose(model(l_norm), plain(l_norm))
-    assert load_model(save_model(model, tmp_path / "eq.safetensors")).config["equalized"] == "stem"
+        loaded = load_model(save_model(model, tmp_path / "eq.safetensors"))
+        assert loaded.config["equalized"] == "channel" and torch.equal(loaded(l_norm), model(l_norm))
 
 
 def test_lite_unet_equalized_channel_feeds_the_encoder_a_tone_blind_third_channel_and_bad_values_are_refused():

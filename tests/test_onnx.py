@@ -61,7 +61,7 @@ def _compare(model, path):
 
 
 @pytest.mark.parametrize("name,options", [("lite_unet", {"decoder": [8, 8, 8, 8]}),
-                                          ("lite_unet", {"decoder": [8, 8, 8, 8], "equalized": "stem"}),
+                                          ("lite_unet", {"decoder": [8, 8, 8, 8], "equalized": "channel"}),
                                           ("unet", {"width": 8})])
 def test_a_tiny_model_in_onnxruntime_equals_pytorch(tmp_path, name, options):
     torch.manual_seed(0)

@@ -7,12 +7,12 @@ and the reference palette (B, Q + 2) of hint_inputs.py.
     grey    L -> the grey sRGB of that lightness, three equal channels, the encoder's scaling
     stem    EfficientNet stem conv 3->32 /2, + a 3x3/s2 conv of the point maps (zero-initialised,
             so the pretrained stem starts unchanged)                         (B, 32, H/2, W/2)
-            equalized: the grey of the equalized L too (equalized_l: each pixel's share of the
-            image darker than it), which a global change of the tones (fading, a paper's curve,
-            the scanner's levels) leaves as it was, so an old print and its clean photo give the
-            network the same equalized input: "stem" adds it by a 3x3/s2 conv, zero-initialised;
-            "channel" puts it in the encoder's third (blue) input channel, through the pretrained
-            stem (it starts away from the network it was trained from)
+            equalized="channel": the encoder's third (blue) input channel is the grey of the
+            equalized L instead (equalized_l: each pixel's share of the image darker than it),
+            which a global change of the tones (fading, a paper's curve, the scanner's levels)
+            leaves as it was, so an old print and its clean photo give the network the same
+            input there. (Added by a zero-initialised conv beside the stem instead, it stayed
+            near zero in 600 steps: BENCHMARKS.md, "A tone-blind input")
     encoder taps s4 (24), s8 (40), s16 (112), s32 (320); pooled head features (B, 1280)
     global  pooled (+ reference palette through a linear layer) -> MLP -> (B, d32), broadcast
             over s32 and fused with it by a 3x3 conv                           (B, d32, H/32, W/32)
@@ -56,7 +56,7 @@ DECODER = (192, 128, 96, 64)        # d32, d16, d8, d4
 
 
 EQUALIZE_BINS = 64
-EQUALIZED = (None, "stem", "channel")        # how the equalized L enters (module docstring, "stem")
+EQUALIZED = (None, "channel")        # where the equalized L enters (module docstring, "stem")
 
 
 def equalized_l(l: torch.Tensor, bins: int = EQUALIZE_BINS) -> torch.Tensor:
@@ -142,10 +142,7 @@ class LiteUNetColorizer(BinColorNet):
         del self.encoder._fc                                   # the ImageNet classes are not used here
         self.hint_stem = nn.Conv2d(3, STEM, 3, stride=2, padding=1, bias=False)
         nn.init.zeros_(self.hint_stem.weight)
-        self.equalized, self.tone_stem = equalized, None
-        if equalized == "stem":
-            self.tone_stem = nn.Conv2d(1, STEM, 3, stride=2, padding=1, bias=False)
-            nn.init.zeros_(self.tone_stem.weight)
+        self.equalized = equalized
         self.global_in = nn.Linear(HEAD, d32)
         self.reference_in = nn.Linear(reference_dim(self.bin_centers.shape[0]), d32)
         self.global_mlp = nn.Sequential(nn.ReLU(inplace=True), nn.Linear(d32, d32), nn.ReLU(inplace=True))
@@ -187,14 +184,11 @@ class LiteUNetColorizer(BinColorNet):
         points = empty_points(b, h, w, like=l_norm) if points is None else points.to(l_norm.dtype)
         l = denormalize_l(l_norm.float())
         gray = scale_input(l_to_gray(l)).to(l_norm.dtype)                      # (B, 1, H, W)
-        stem, rgb = self.hint_stem(points), gray.expand(-1, 3, -1, -1)
+        rgb = gray.expand(-1, 3, -1, -1)
         if self.equalized:
             flat = scale_input(l_to_gray(equalized_l(l))).to(l_norm.dtype)     # (B, 1, H, W)
-            if self.tone_stem is not None:
-                stem = stem + self.tone_stem(flat)
-            else:
-                rgb = torch.cat((gray, gray, flat), dim=1)
-        taps, pooled = self.encoder(rgb, extra_stem=stem)
+            rgb = torch.cat((gray, gray, flat), dim=1)
+        taps, pooled = self.encoder(rgb, extra_stem=self.hint_stem(points))
         if reference is None:
             reference = empty_reference(b, self.bin_centers.shape[0], like=pooled)
         g = self.global_mlp(self.global_in(pooled) + self.reference_in(reference.to(pooled.dtype)))  # (B, d32)
