@@ -280,3 +280,18 @@ def test_training_with_group_weights_runs_and_rejects_a_missing_group(photo_dir,
     assert "no weight for group(s) people" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(args + ["--out", str(tmp_path / "run3"), "--group-weights", "general"])
+
+
+def test_a_run_started_from_an_equalized_network_sees_the_equalized_input_too(photo_dir, tmp_path):
+    import json
+
+    from chromatize.models import create_model, input_options, load_model, save_model
+    start = save_model(create_model("lite_unet", decoder=[8, 8, 8, 8], equalized="channel"),
+                       tmp_path / "eq.safetensors")
+    kw = {"model_kwargs": {"decoder": [8, 8, 8, 8]}, "init": str(start)}
+    train_run(photo_dir, tmp_path / "run", build_config(preset="default", overrides=dict(TINY, epochs=1, **kw)),
+              progress=False)
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["model_kwargs"]["equalized"] == "channel"
+    assert load_model(tmp_path / "run" / "model.safetensors").config["equalized"] == "channel"
+    plain = save_model(create_model("lite_unet", decoder=[8, 8, 8, 8]), tmp_path / "plain.safetensors")
+    assert input_options(plain, "lite_unet") == {} and input_options(start, "unet") == {}

@@ -70,6 +70,19 @@ def set_decode_knobs(model: nn.Module, source: str | Path, **knobs: float | None
         getattr(model, f"set_{knob}")(value)
 
 
+INPUT_OPTIONS = ("equalized",)      # what a network's weights learnt to see (lite_unet's equalized input)
+
+
+def input_options(path: str | Path, name: str) -> dict:
+    """The options of the model at `path` (of an ensemble, its first member) that say what its
+    weights learnt to see (INPUT_OPTIONS), for a `name` model started from them: it must see the
+    same (init_from copies the weights, not the input they expect)."""
+    source = load_model(resolve(path)).primary
+    if source.config["name"] != name:
+        return {}
+    return {k: source.config[k] for k in INPUT_OPTIONS if k in source.config}
+
+
 def init_from(model: nn.Module, path: str | Path, *, keep: tuple[str, ...] = ()) -> list[str]:
     """Copy into `model` every tensor of the model at `path` ("default", a model file, checkpoint
     or run folder; of an ensemble, its first member) with the same name and shape, and its decode knobs

@@ -17,7 +17,7 @@ from ..color import denormalize_l, normalize_ab, normalize_l
 from ..fileio import atomic_write
 from ..grids import comparison_grid
 from ..images import save_atomic
-from ..models import create_model, init_from, load_model, save_model
+from ..models import create_model, init_from, input_options, load_model, save_model
 from ..models.files import RUN_BEST, RUN_CONFIG, RUN_FILES, RUN_MODEL, RUN_SAMPLES, RUN_VAL_LIST
 from .config import TrainConfig
 from .data import CACHE_MARGIN, Batcher, LabCache, gather_images, single_image_lab, split_paths
@@ -67,6 +67,8 @@ def train_run(data_dir: str | Path, run_dir: str | Path, cfg: TrainConfig, *, re
         log.warning("resuming a run of %d process(es) with %d: the batches will not be the same as before",
                     cfg.world_size, dist.world)
     cfg = cfg.updated({"world_size": dist.world})
+    if cfg.init and not resume:     # the input the start's weights learnt to see, unless set here
+        cfg = cfg.updated({"model_kwargs": {**input_options(cfg.init, cfg.model), **cfg.model_kwargs}})
     torch.manual_seed(cfg.seed)
     train_cache, val_cache = _load_caches(data_dir, cfg, progress and dist.is_main)
     run_dir.mkdir(parents=True, exist_ok=True)
