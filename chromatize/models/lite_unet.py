@@ -56,7 +56,7 @@ DECODER = (192, 128, 96, 64)        # d32, d16, d8, d4
 
 
 EQUALIZE_BINS = 64
-EQUALIZED = (None, "channel")        # where the equalized L enters (module docstring, "stem")
+EQUALIZED = (None, "channel", "red_green")  # where the equalized L enters (module docstring, "stem")
 
 
 def equalized_l(l: torch.Tensor, bins: int = EQUALIZE_BINS) -> torch.Tensor:
@@ -187,7 +187,7 @@ class LiteUNetColorizer(BinColorNet):
         rgb = gray.expand(-1, 3, -1, -1)
         if self.equalized:
             flat = scale_input(l_to_gray(equalized_l(l))).to(l_norm.dtype)     # (B, 1, H, W)
-            rgb = torch.cat((gray, gray, flat), dim=1)
+            rgb = torch.cat((gray, gray, flat) if self.equalized == "channel" else (flat, flat, gray), dim=1)
         taps, pooled = self.encoder(rgb, extra_stem=self.hint_stem(points))
         if reference is None:
             reference = empty_reference(b, self.bin_centers.shape[0], like=pooled)
