@@ -12,7 +12,8 @@ and the reference palette (B, Q + 2) of hint_inputs.py.
             which a global change of the tones (fading, a paper's curve, the scanner's levels)
             leaves as it was, so an old print and its clean photo give the network the same
             input there. (Added by a zero-initialised conv beside the stem instead, it stayed
-            near zero in 600 steps: BENCHMARKS.md, "A tone-blind input")
+            near zero in 600 steps; in the red and green channels, with L in the blue, it cost
+            clean photos more than it won on prints: BENCHMARKS.md, "A tone-blind input")
     encoder taps s4 (24), s8 (40), s16 (112), s32 (320); pooled head features (B, 1280)
     global  pooled (+ reference palette through a linear layer) -> MLP -> (B, d32), broadcast
             over s32 and fused with it by a 3x3 conv                           (B, d32, H/32, W/32)
@@ -56,7 +57,7 @@ DECODER = (192, 128, 96, 64)        # d32, d16, d8, d4
 
 
 EQUALIZE_BINS = 64
-EQUALIZED = (None, "channel", "red_green")  # where the equalized L enters (module docstring, "stem")
+EQUALIZED = (None, "channel")        # where the equalized L enters (module docstring, "stem")
 
 
 def equalized_l(l: torch.Tensor, bins: int = EQUALIZE_BINS) -> torch.Tensor:
@@ -187,7 +188,7 @@ class LiteUNetColorizer(BinColorNet):
         rgb = gray.expand(-1, 3, -1, -1)
         if self.equalized:
             flat = scale_input(l_to_gray(equalized_l(l))).to(l_norm.dtype)     # (B, 1, H, W)
-            rgb = torch.cat((gray, gray, flat) if self.equalized == "channel" else (flat, flat, gray), dim=1)
+            rgb = torch.cat((gray, gray, flat), dim=1)
         taps, pooled = self.encoder(rgb, extra_stem=self.hint_stem(points))
         if reference is None:
             reference = empty_reference(b, self.bin_centers.shape[0], like=pooled)
