@@ -67,9 +67,10 @@ def equalized_l(l: torch.Tensor, bins: int = EQUALIZE_BINS) -> torch.Tensor:
     b = l.shape[0]
     x = (l.float().clamp(0, 100) * (bins / 100)).flatten(1)                  # (B, N) in bins
     index = x.floor().clamp(max=bins - 1)
-    share = torch.zeros(b, bins, device=l.device).scatter_add(1, index.long(), torch.ones_like(x)) / x.shape[1]
+    bin_of = index.long()
+    share = torch.zeros(b, bins, device=l.device).scatter_add(1, bin_of, torch.ones_like(x)) / x.shape[1]
     below = torch.cumsum(share, dim=1) - share                                # (B, bins) share under each bin
-    cdf = below.gather(1, index.long()) + (x - index) * share.gather(1, index.long())
+    cdf = below.gather(1, bin_of) + (x - index) * share.gather(1, bin_of)
     return (100 * cdf).reshape(l.shape).to(l.dtype)
 
 
