@@ -185,11 +185,10 @@ class LiteUNetColorizer(BinColorNet):
         b, _, h, w = l_norm.shape
         points = empty_points(b, h, w, like=l_norm) if points is None else points.to(l_norm.dtype)
         l = denormalize_l(l_norm.float())
-        gray = scale_input(l_to_gray(l)).to(l_norm.dtype)                      # (B, 1, H, W)
-        rgb = gray.expand(-1, 3, -1, -1)
-        if self.equalized:
-            flat = scale_input(l_to_gray(equalized_l(l))).to(l_norm.dtype)     # (B, 1, H, W)
-            rgb = torch.cat((gray, gray, flat), dim=1)
+        as_input = lambda light: scale_input(l_to_gray(light)).to(l_norm.dtype)   # noqa: E731  (B, 1, H, W)
+        gray = as_input(l)
+        rgb = (torch.cat((gray, gray, as_input(equalized_l(l))), dim=1) if self.equalized
+               else gray.expand(-1, 3, -1, -1))
         taps, pooled = self.encoder(rgb, extra_stem=self.hint_stem(points))
         if reference is None:
             reference = empty_reference(b, self.bin_centers.shape[0], like=pooled)

@@ -70,14 +70,14 @@ def train_run(data_dir: str | Path, run_dir: str | Path, cfg: TrainConfig, *, re
     if cfg.init and not resume:     # the input the start's weights learnt to see, unless set here
         cfg = cfg.updated({"model_kwargs": {**input_options(cfg.init, cfg.model), **cfg.model_kwargs}})
     torch.manual_seed(cfg.seed)
+    model = create_model(cfg.model, **cfg.model_kwargs)  # the same start on every rank; bad options fail before reading
+    if cfg.size % model.multiple:
+        raise ValueError(f"size must be a multiple of {model.multiple} for model {cfg.model!r}, got {cfg.size}")
     train_cache, val_cache = _load_caches(data_dir, cfg, progress and dist.is_main)
     run_dir.mkdir(parents=True, exist_ok=True)
     if dist.is_main:
         atomic_write(run_dir / RUN_VAL_LIST, lambda tmp: Path(tmp).write_text(
             "".join(f"{p}\n" for p in val_cache.paths), errors="surrogateescape"))   # names kept byte for byte
-    model = create_model(cfg.model, **cfg.model_kwargs)                 # the same start on every rank
-    if cfg.size % model.multiple:
-        raise ValueError(f"size must be a multiple of {model.multiple} for model {cfg.model!r}, got {cfg.size}")
     if hasattr(model, "start_from_imagenet") and not cfg.init and not resume:
         model.start_from_imagenet()                                     # the pretrained encoder's weights
     if cfg.init and not resume:
