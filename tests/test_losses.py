@@ -1,7 +1,7 @@
 import torch
 
 from chromatize.color import AB_SCALE, ab_bin_centers
-from chromatize.training.losses import BinClassLoss, RegressionLoss
+from chromatize.training.losses import BinClassLoss, RegressionLoss, consistency_loss
 
 
 def bin_loss() -> BinClassLoss:
@@ -61,3 +61,14 @@ def test_ab_regression_term_penalises_a_mean_away_from_the_target():
         logits[:, bin_index] = 20
         extra = mixed(logits, target) - plain(logits, target)
         assert (extra < 0.01) if is_right else (extra > 1.0)
+
+
+def test_consistency_loss_is_zero_where_the_answers_agree_and_grows_as_they_part():
+    teacher = torch.randn(2, 7, 3, 3)
+    assert consistency_loss(teacher + 5.0, teacher).abs() < 1e-5      # the same bins: a shift changes nothing
+    near, far = teacher.clone(), teacher.clone()
+    near[:, 0] += 1.0
+    far[:, 0] += 4.0
+    assert 0 < consistency_loss(near, teacher) < consistency_loss(far, teacher)
+    both = consistency_loss((teacher, far), teacher)                    # a tuple: the mean over its parts
+    assert torch.isclose(both, consistency_loss(far, teacher) / 2)

@@ -295,3 +295,36 @@ def test_a_run_started_from_an_equalized_network_sees_the_equalized_input_too(ph
     assert load_model(tmp_path / "run" / "model.safetensors").config["equalized"] == "channel"
     plain = save_model(create_model("lite_unet", decoder=[8, 8, 8, 8]), tmp_path / "plain.safetensors")
     assert input_options(plain, "lite_unet") == {} and input_options(start, "unet") == {}
+
+
+def test_paired_batches_draw_as_plain_ones_and_carry_each_prints_clean_input(tmp_path):
+    from chromatize.training.data import Batcher
+
+    class Cache:                                   # what Batcher.batch reads of a LabCache
+        lab = torch.cat([torch.rand(12, 1, 72, 72) * 100, torch.rand(12, 2, 72, 72) * 60 - 30], 1)
+        groups = ["."] * 12
+
+        def __len__(self):
+            return 12
+    plain, paired = (Batcher(Cache(), size=64, augment=False, degrade=0.5, paired=p) for p in (False, True))
+    torch.manual_seed(3)
+    (l_plain,), ab_plain = plain.batch(torch.arange(12))
+    torch.manual_seed(3)
+    (l,), ab, (clean, damaged) = paired.batch(torch.arange(12))
+    assert torch.equal(l, l_plain) and torch.equal(ab, ab_plain)
+    assert damaged.any() and not damaged.all()
+    assert torch.equal(clean[~damaged], l[~damaged])
+    assert all(not torch.equal(clean[i], l[i]) for i in torch.nonzero(damaged).flatten())
+
+
+def test_consistency_adds_its_term_to_the_loss_and_needs_averaged_weights_and_prints(photo_dir, tmp_path):
+    kw = dict(TINY, epochs=1, steps_per_epoch=1, sample_every=0, degrade=1.0, model_kwargs={"decoder": [8, 8, 8, 8]})
+    losses = []
+    for weight in (0.0, 1.0):
+        train_run(photo_dir, tmp_path / f"run{weight}", build_config(overrides=dict(kw, consistency=weight)),
+                  progress=False)
+        losses.append(float(history(tmp_path / f"run{weight}")[0]["train_loss"]))
+    assert losses[1] > losses[0]                  # the same batch, and the teacher's answer for the clean photos
+    for off in ({"ema": 0.0}, {"degrade": 0.0}):
+        with pytest.raises(ValueError, match="consistency"):
+            build_config(overrides=dict(kw, consistency=1.0, **off))

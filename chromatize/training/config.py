@@ -49,6 +49,8 @@ class TrainConfig:
     flips: bool = _f(True, "horizontal flips (the report left them out on purpose; the default recipe has them)")
     degrade: float = _f(0.3, "share of training inputs given old-photo damage (degrade.py: the film's colour "
                              "response, tone, grain, blur, fading, scratches, ...)")
+    consistency: float = _f(0.0, "weight of a term that pulls the answer for an old print toward the averaged "
+                                 "weights' (--ema) answer for its clean photo (0 = off)")
     group_weights: dict = _f({}, "draw each top-level subfolder of DATA_DIR with this share of the batches (e.g. "
                                  "general=0.4,people=0.3,food=0.15,objects=0.15; images at the top level are group "
                                  "'.'); every group present needs a weight; {} = every image alike",
@@ -87,6 +89,8 @@ class TrainConfig:
             ("ema", 0 <= self.ema < 1, "in [0, 1)"),
             ("val_split", 0 < self.val_split < 1, "between 0 and 1"),
             ("degrade", 0 <= self.degrade <= 1, "in [0, 1]"),
+            ("consistency", self.consistency >= 0 and (not self.consistency or (self.ema and self.degrade)),
+             "0 or more, and with --ema and --degrade"),
             ("hint_free", 0 <= self.hint_free <= 1, "in [0, 1]"),
             ("precision", self.precision in ("auto", "fp32"), "auto or fp32"),
             ("time_budget_min", self.time_budget_min >= 0, "0 or more"),

@@ -111,8 +111,8 @@ class Batcher:
     def __init__(self, cache: LabCache, *, size: int, augment: bool, flips: bool = False,
                  rotation: float = 20.0, shear: float = 0.2, zoom: float = 0.2, degrade: float = 0.0,
                  hint_bins: torch.Tensor | None = None, reference_p: float = 0.3, hint_free: float = 0.0,
-                 group_weights: dict[str, float] | None = None):
-        self.cache, self.size = cache, size
+                 group_weights: dict[str, float] | None = None, paired: bool = False):
+        self.cache, self.size, self.paired = cache, size, paired
         self.weights = draw_weights(cache.groups, group_weights or {})
         self.degrade, self.hint_bins, self.reference_p, self.hint_free = degrade, hint_bins, reference_p, hint_free
         self.affine = K.AugmentationSequential(
@@ -121,21 +121,23 @@ class Batcher:
             K.RandomCrop((size, size))) if augment else None
         self.flip = K.RandomHorizontalFlip() if flips else None
 
-    def batch(self, indices: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def batch(self, indices: torch.Tensor) -> tuple:
         lab = self.cache.lab[indices].float()                          # (B, 3, S, S)
         lab = self.affine(lab) if self.affine else _center_crop(lab, self.size)   # (B, 3, size, size)
         if self.flip:
             lab = self.flip(lab)
         l, ab_norm = lab[:, :1], normalize_ab(lab[:, 1:])
+        clean, damaged = normalize_l(l), torch.zeros(len(l), dtype=torch.bool)
         if self.degrade:
             damaged = torch.rand(len(l)) < self.degrade
             l = torch.stack([degrade_lab(x[None])[0] if d else y for x, y, d in zip(lab, l, damaged)])
-        if self.hint_bins is None:
-            return (normalize_l(l),), ab_norm
-        points, refs = simulate_points(ab_norm), self._references(ab_norm)
-        free = torch.rand(len(l)) < self.hint_free                    # these learn automatic colour alone
-        points[free], refs[free] = 0, 0
-        return (normalize_l(l), points, refs), ab_norm
+        inputs = (normalize_l(l),)
+        if self.hint_bins is not None:
+            points, refs = simulate_points(ab_norm), self._references(ab_norm)
+            free = torch.rand(len(l)) < self.hint_free                # these learn automatic colour alone
+            points[free], refs[free] = 0, 0
+            inputs = (*inputs, points, refs)
+        return (inputs, ab_norm, (clean, damaged)) if self.paired else (inputs, ab_norm)
 
     def _references(self, ab_norm: torch.Tensor) -> torch.Tensor:
         """(B, Q + 2): the palette of a random 50-100 % crop of each image's own truth for

@@ -34,6 +34,7 @@ from ..fileio import atomic_write
 from ..models.files import RUN_BEST, RUN_CONFIG, RUN_HISTORY, RUN_LAST, RUN_PLOT
 from ..runtime import Dist, autocast, prepare
 from .config import TrainConfig
+from .losses import consistency_loss
 
 log = logging.getLogger(__name__)
 HISTORY_FIELDS = ["epoch", "step", "train_loss", "val_loss", "seconds", "images_per_s"]
@@ -230,12 +231,15 @@ def _run_epoch(models, ema: Ema | None, loss_fn, optimizers, train_data, val_dat
     bf16 = cfg.precision == "auto"                                    # autocast where it is fast (runtime.py)
     clock.start()
     shard = (dist.rank, dist.world)
-    for inputs, target in train_data.epoch_batches(cfg.batch_size, steps, generator, skip=done, shard=shard):
+    for inputs, target, *pair in train_data.epoch_batches(cfg.batch_size, steps, generator, skip=done, shard=shard):
         if dist.any(clock.out()):
             break                                                     # time budget spent mid-epoch
         inputs, target = [prepare(x, device) for x in inputs], prepare(target, device)
         with autocast(device, enabled=bf16):
-            loss = loss_fn(net(*inputs), target)
+            out = net(*inputs)
+            loss = loss_fn(out, target)
+            if pair and cfg.consistency:
+                loss = loss + cfg.consistency * _consistency(out, inputs, pair[0], ema.module, device)
         if not torch.isfinite(loss):
             raise FloatingPointError(f"training loss became {loss.item()} at step {state.step}; lower --lr")
         optimizer.zero_grad(set_to_none=True)
@@ -272,6 +276,20 @@ def _run_epoch(models, ema: Ema | None, loss_fn, optimizers, train_data, val_dat
     bar.set_postfix(epoch=state.epoch + 1, loss=f"{total_loss / max(done, 1):.4f}", val=f"{val_loss:.4f}")
     return {"epoch": state.epoch + 1, "step": state.step, "train_loss": total_loss / max(done, 1),
             "val_loss": val_loss, "seconds": round(seconds, 2), "images_per_s": round(images / seconds, 2)}
+
+
+def _consistency(out, inputs: list[torch.Tensor], pair: tuple[torch.Tensor, torch.Tensor], teacher: nn.Module,
+                 device: torch.device) -> torch.Tensor:
+    """The consistency term (losses.consistency_loss) over the batch's old prints: the teacher (the
+    averaged weights) answers for each print's clean photo, with the same hints."""
+    clean, damaged = pair
+    if not damaged.any():
+        return torch.zeros((), device=device)
+    keep = prepare(damaged, device)
+    with torch.no_grad():
+        answer = teacher(prepare(clean, device)[keep], *(x[keep] for x in inputs[1:]))
+    student = tuple(part[keep] for part in out) if isinstance(out, tuple) else out[keep]
+    return consistency_loss(student, answer)
 
 
 @torch.no_grad()

@@ -96,3 +96,12 @@ def build_loss(kind: str, model: nn.Module, *, rebalance: float = 0.5, regressio
     if model.is_classifier:
         return BinClassLoss(model.bin_centers, rebalance=rebalance, regression=regression)
     return RegressionLoss(kind)
+
+
+def consistency_loss(student: torch.Tensor | tuple[torch.Tensor, ...], teacher: torch.Tensor) -> torch.Tensor:
+    """KL(teacher || student) per pixel, averaged: the bins the teacher's logits (B, Q, h, w) give,
+    matched by the student's (or by each of a tuple of them, the mean)."""
+    parts = student if isinstance(student, tuple) else (student,)
+    log_target = torch.log_softmax(teacher.float(), dim=1)
+    return sum(F.kl_div(torch.log_softmax(part.float(), dim=1), log_target, log_target=True, reduction="none")
+               .sum(1).mean() for part in parts) / len(parts)

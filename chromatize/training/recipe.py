@@ -90,6 +90,7 @@ def train_run(data_dir: str | Path, run_dir: str | Path, cfg: TrainConfig, *, re
     augment = dict(rotation=cfg.rotation, shear=cfg.shear, zoom=cfg.zoom)
     hint_bins = model.bin_centers if model.takes_hints else None
     train_data = Batcher(train_cache, size=cfg.size, augment=cfg.augment, flips=cfg.flips, degrade=cfg.degrade,
+                         paired=bool(cfg.consistency),
                          hint_bins=hint_bins, hint_free=cfg.hint_free, group_weights=cfg.group_weights, **augment)
     if isinstance(loss_fn, BinClassLoss):
         loss_fn.fit_prior(_ab_pixels(train_cache, weights=train_data.weights))
