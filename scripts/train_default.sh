@@ -32,9 +32,9 @@
 #   3. BUDGET_MIN=45 bash scripts/train_default.sh runs/ftE5a --init runs/ftN1/best.pt --lr 1e-4 --epochs 15 \
 #        --steps-per-epoch 40 --seed 12 --degrade 0.8 --group-weights general=0.4,people=0.3,food=0.15,objects=0.15 \
 #        --model-option equalized=channel
-#   4. BUDGET_MIN=45 bash scripts/train_default.sh runs/ftC1 --init runs/ftE5a/best.pt --lr 1e-4 --epochs 15 \
+#   4. BUDGET_MIN=45 bash scripts/train_default.sh runs/ftC3 --init runs/ftE5a/best.pt --lr 1e-4 --epochs 15 \
 #        --steps-per-epoch 40 --seed 13 --degrade 0.8 --group-weights general=0.4,people=0.3,food=0.15,objects=0.15 \
-#        --model-option equalized=channel --consistency 1.0
+#        --model-option equalized=channel --consistency 3.0
 #      (600 steps each: 12-15 minutes alone; 50 % and then 80 % of the inputs old prints; from step 3 on
 #      the encoder's third input channel is the equalized lightness, models/lite_unet.py; step 4 adds
 #      the consistency term, and its LAST weights ship: its validation loss, clean photos only, is
@@ -42,7 +42,7 @@
 # then, with the decode knobs chosen on tune (benchmarks/decode_sweep.py splits/tune.txt --root ../shared/data
 # --model runs/ft1/best.pt --ensemble-with runs/s4/best.pt --temperatures 0.45 0.5 0.55 0.65 0.8 --gains 0 0.04,
 # the rule: best mean PSNR with delta_cf <= 12; kept for steps 2-4):
-#   .venv/bin/chromatize export runs/ftC1/last.pt runs/s4/best.pt chromatize/weights/default.safetensors \
+#   .venv/bin/chromatize export runs/ftC3/last.pt runs/s4/best.pt chromatize/weights/default.safetensors \
 #       --half --temperature T --chroma-gain G
 set -euo pipefail
 cd "$(dirname "$0")/.."
