@@ -104,6 +104,8 @@ class Batcher:
     `degrade`: the share of images whose L input is an old print's (degrade.py: the film's colour
     response and the print's damage); the target stays clean. `hint_free`: the share of images given no hint at all (on top of the
     simulation's own 1 in 8), so that automatic colour gets its share of the training.
+    `paired`: each batch also carries (clean l_norm, damaged mask), the input each image had
+    before its damage, for the consistency term (loop.py); the draws are the same either way.
     Extra randomness comes from torch's global generator (seeded, and saved in checkpoints), so
     a resumed run draws the same.
     """
