@@ -238,7 +238,7 @@ def _run_epoch(models, ema: Ema | None, loss_fn, optimizers, train_data, val_dat
         with autocast(device, enabled=bf16):
             out = net(*inputs)
             loss = loss_fn(out, target)
-            if pair and cfg.consistency:
+            if pair:                                                  # a paired batcher: --consistency
                 loss = loss + cfg.consistency * _consistency(out, inputs, pair[0], ema.module, device)
         if not torch.isfinite(loss):
             raise FloatingPointError(f"training loss became {loss.item()} at step {state.step}; lower --lr")
