@@ -41,7 +41,8 @@
 #      lowest after its first epoch, so its best.pt holds 40 steps)
 # then, with the decode knobs chosen on tune (benchmarks/decode_sweep.py splits/tune.txt --root ../shared/data
 # --model runs/ft1/best.pt --ensemble-with runs/s4/best.pt --temperatures 0.45 0.5 0.55 0.65 0.8 --gains 0 0.04,
-# the rule: best mean PSNR with delta_cf <= 12; kept for steps 2-4):
+# the rule: best mean PSNR with delta_cf <= 12; kept for steps 2-4, and swept again for step 4 with
+# --temperatures 0.35 0.45 0.55 --gains 0 0.04 0.1 --old-photos 0: kept):
 #   .venv/bin/chromatize export runs/ftC3/last.pt runs/s4/best.pt chromatize/weights/default.safetensors \
 #       --half --temperature T --chroma-gain G
 set -euo pipefail
