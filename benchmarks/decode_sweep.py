@@ -16,7 +16,8 @@ the network is the ensemble of the two models (models/ensemble.py: the mean of t
 log-probabilities; an ensemble's figures before exporting one). With --old-photos SEED every photo
 is also fed as the old print `chromatize evaluate --old-photos SEED` feeds, and each pair gets the
 prints' PSNR (their colour on the truth's L) and the loss (clean - prints): a decode that buys colour
-on clean photos may cost it on prints (BENCHMARKS.md, "Old prints: the decode and the weight").
+on clean photos may cost it on prints (BENCHMARKS.md, "Old prints: the decode and the weight, the
+length and the seed of the consistency term").
 """
 from __future__ import annotations
 
@@ -64,7 +65,8 @@ def sweep(colorizer, paths: list[Path], pairs: list[tuple[float, float]], flip: 
             printed = _logits(model, colorizer.model_input(damaged.l_full), flip, device)
         gray = merge_l_ab(light.l_full, torch.zeros(1, 2, 1, 1))
         psnr_gray = metrics.psnr(gray, truth)
-        scores["gray"].append((psnr_gray, psnr_gray, metrics.colorfulness(gray), psnr_gray))
+        scores["gray"].append((psnr_gray, psnr_gray, metrics.colorfulness(gray))
+                              + ((psnr_gray,) if printed is not None else ()))
         truth_cf.append(metrics.colorfulness(truth))
         for t, g in pairs:
             model.set_temperature(t)
