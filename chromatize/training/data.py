@@ -129,7 +129,8 @@ class Batcher:
         if self.flip:
             lab = self.flip(lab)
         l, ab_norm = lab[:, :1], normalize_ab(lab[:, 1:])
-        clean, damaged = normalize_l(l), torch.zeros(len(l), dtype=torch.bool)
+        clean = normalize_l(l) if self.paired else None                # the input before any damage
+        damaged = torch.zeros(len(l), dtype=torch.bool)
         if self.degrade:
             damaged = torch.rand(len(l)) < self.degrade
             l = torch.stack([degrade_lab(x[None])[0] if d else y for x, y, d in zip(lab, l, damaged)])
